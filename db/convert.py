@@ -1,0 +1,39 @@
+"""How Python values are spelled in the database, in one place."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, datetime
+
+# Fixed width (always microseconds) so that text order is time order: keyset cursors and
+# ORDER BY compare these strings directly.
+_DB_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def to_db_time(value: datetime) -> str:
+    """Spell an aware datetime as fixed-width UTC text."""
+    return value.astimezone(UTC).strftime(_DB_TIME).rjust(len("0000-00-00T00:00:00.000000Z"), "0")
+
+
+def from_db_time(value: str) -> datetime:
+    """Read back a time written by `to_db_time` (or any ISO 8601 text)."""
+    return datetime.fromisoformat(value).astimezone(UTC)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def topic_key(name: str) -> str:
+    """Topics are one topic whatever their case: `AI` and `ai` share this key."""
+    return unicodedata.normalize("NFKC", name).casefold().strip()
+
+
+_NON_SLUG = re.compile(r"[^\w]+", re.UNICODE)
+
+
+def slugify(text: str) -> str:
+    """A URL-friendly, lower-case, hyphenated form of `text` that keeps non-Latin letters."""
+    slug = _NON_SLUG.sub("-", unicodedata.normalize("NFKC", text).casefold()).strip("-_")
+    return slug.replace("_", "-") or "-"

@@ -1,0 +1,324 @@
+"""The write path: every change of an article lands whole, with its change-feed row, or not at all.
+
+One `Writer` per process owns the write connection. `apply_batch` wraps a batch of file outcomes
+in one `BEGIN IMMEDIATE` transaction (batching is what makes a 20,000-file ingest fast) and each
+file in its own savepoint, so one unexpected failure costs that file alone, never the batch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from db.convert import slugify, to_db_time, topic_key, utc_now
+from db.records import (
+    ArticleRecord,
+    ChangeOp,
+    ErrorRecord,
+    FileOutcome,
+    FileStamp,
+    ImageRecord,
+    ProviderRecord,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BatchResult:
+    """What one batch did, for summaries and for waking subscribers."""
+
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    errors: int = 0
+    last_seq: int | None = None
+    failures: list[ErrorRecord] = field(default_factory=list)
+
+    def add(self, other: BatchResult) -> None:
+        for name in ("created", "updated", "deleted", "unchanged", "skipped", "errors"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.last_seq = other.last_seq if other.last_seq is not None else self.last_seq
+        self.failures.extend(other.failures)
+
+    @property
+    def changed(self) -> int:
+        return self.created + self.updated + self.deleted
+
+
+_UPSERT_ARTICLE = """
+INSERT INTO articles (path, slug, title, excerpt, body, category, type, published_at, web_url,
+original_url, amp_web_url, cdn_amp_web_url, quality, heat, published, secured, provider_id,
+extra, image_count, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT(path) DO UPDATE SET slug = excluded.slug, title = excluded.title, excerpt =
+excluded.excerpt, body = excluded.body, category = excluded.category, type = excluded.type,
+published_at = excluded.published_at, web_url = excluded.web_url, original_url =
+excluded.original_url, amp_web_url = excluded.amp_web_url, cdn_amp_web_url =
+excluded.cdn_amp_web_url, quality = excluded.quality, heat = excluded.heat, published =
+excluded.published, secured = excluded.secured, provider_id = excluded.provider_id, extra =
+excluded.extra, image_count = excluded.image_count, updated_at = excluded.updated_at
+RETURNING id
+"""
+_UPSERT_FILE = (
+    "INSERT INTO files (path, size, mtime_ns, sha256, state, reason, warnings, seen_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET size = excluded.size, "
+    "mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256, state = excluded.state, "
+    "reason = excluded.reason, warnings = excluded.warnings, seen_at = excluded.seen_at"
+)
+
+
+def _image_rows(owner_id: int, images: Sequence[ImageRecord]) -> list[tuple[Any, ...]]:
+    return [
+        (owner_id, position, i.url, i.width, i.height, i.is_cached, i.title)
+        for position, i in enumerate(images)
+    ]
+
+
+class Writer:
+    """Applies parsed files and deletions to the store. Not thread-safe: one writer thread."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._provider_ids: dict[str, int] = {}
+        self._topic_ids: dict[str, int] = {}
+
+    # -- batches ---------------------------------------------------------------------------
+
+    def apply_batch(
+        self,
+        outcomes: Iterable[FileOutcome] = (),
+        deletions: Iterable[str] = (),
+        touched: Iterable[FileStamp] = (),
+    ) -> BatchResult:
+        """Apply parsed files, deleted paths and unchanged-content stamps in one transaction."""
+        result = BatchResult()
+        now = to_db_time(utc_now())
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            for stamp in touched:
+                self._touch(stamp, now)
+                result.unchanged += 1
+            for outcome in outcomes:
+                self._in_savepoint(
+                    outcome.stamp.path,
+                    result,
+                    now,
+                    partial(self._apply_outcome, outcome, now, result),
+                )
+            for path in deletions:
+                self._in_savepoint(path, result, now, partial(self._delete_path, path, now, result))
+            if result.deleted or result.updated:
+                self._drop_orphans()
+            row = self.conn.execute("SELECT max(seq) FROM changes").fetchone()
+            result.last_seq = row[0]
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            self._forget_ids()
+            raise
+        return result
+
+    def _in_savepoint(
+        self, path: str, result: BatchResult, now: str, action: Callable[[], None]
+    ) -> None:
+        self.conn.execute("SAVEPOINT one_file")
+        try:
+            action()
+        except sqlite3.DatabaseError as error:
+            if isinstance(error, sqlite3.OperationalError) and "disk" in str(error).lower():
+                raise  # disk full / I/O error: the whole batch must fail, nothing half-written
+            self.conn.execute("ROLLBACK TO one_file")
+            self._forget_ids()
+            failure = ErrorRecord(path=path, message=f"could not store: {error}")
+            log.error("%s", failure)
+            result.failures.append(failure)
+            result.errors += 1
+            self._record_error(failure, now)
+        self.conn.execute("RELEASE one_file")
+
+    # -- one file --------------------------------------------------------------------------
+
+    def _apply_outcome(self, outcome: FileOutcome, now: str, result: BatchResult) -> None:
+        stamp = outcome.stamp
+        if outcome.article is not None:
+            op = self._upsert_article(outcome.article, now)
+            self._upsert_file(stamp, "article", None, outcome.article.warnings, now)
+            self.conn.execute("DELETE FROM ingest_errors WHERE path = ?", [stamp.path])
+            if op == "created":
+                result.created += 1
+            else:
+                result.updated += 1
+        elif outcome.skip is not None:
+            self._delete_article(stamp.path, now, result)
+            self._upsert_file(stamp, "skipped", outcome.skip.reason, (), now)
+            self.conn.execute("DELETE FROM ingest_errors WHERE path = ?", [stamp.path])
+            result.skipped += 1
+        else:
+            error = outcome.error or ErrorRecord(path=stamp.path, message="unknown failure")
+            self._upsert_file(stamp, "error", None, (), now)
+            self._record_error(error, now)
+            result.errors += 1
+
+    def _touch(self, stamp: FileStamp, now: str) -> None:
+        self.conn.execute(
+            "UPDATE files SET size = ?, mtime_ns = ?, seen_at = ? WHERE path = ?",
+            [stamp.size, stamp.mtime_ns, now, stamp.path],
+        )
+
+    def _upsert_file(
+        self, stamp: FileStamp, state: str, reason: str | None, warnings: Sequence[str], now: str
+    ) -> None:
+        self.conn.execute(
+            _UPSERT_FILE,
+            [stamp.path, stamp.size, stamp.mtime_ns, stamp.sha256, state, reason,
+             json.dumps(list(warnings)) if warnings else None, now],
+        )  # fmt: skip
+
+    def _record_error(self, error: ErrorRecord, now: str) -> None:
+        self.conn.execute(
+            'INSERT INTO ingest_errors (path, line, "column", field, message, first_seen, '
+            "last_seen) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(path) DO UPDATE SET line = excluded.line, "
+            '"column" = excluded."column", field = excluded.field, message = excluded.message, '
+            "last_seen = excluded.last_seen",
+            [error.path, error.line, error.column, error.field, error.message, now, now],
+        )
+
+    def _delete_path(self, path: str, now: str, result: BatchResult) -> None:
+        self._delete_article(path, now, result)
+        self.conn.execute("DELETE FROM files WHERE path = ?", [path])
+        self.conn.execute("DELETE FROM ingest_errors WHERE path = ?", [path])
+
+    def _delete_article(self, path: str, now: str, result: BatchResult) -> None:
+        row = self.conn.execute("SELECT id FROM articles WHERE path = ?", [path]).fetchone()
+        if row is None:
+            return
+        article_id = row[0]
+        self.conn.execute("DELETE FROM articles_fts WHERE rowid = ?", [article_id])
+        self.conn.execute("DELETE FROM articles WHERE id = ?", [article_id])
+        self._log_change("deleted", article_id, path, now)
+        result.deleted += 1
+
+    # -- articles --------------------------------------------------------------------------
+
+    def _upsert_article(self, article: ArticleRecord, now: str) -> ChangeOp:
+        conn = self.conn
+        existing = conn.execute("SELECT id FROM articles WHERE path = ?", [article.path]).fetchone()
+        provider_id = self._provider_id(article.provider, now) if article.provider else None
+        values = [
+            article.path, article.slug, article.title, article.excerpt, article.body,
+            article.category, article.type, to_db_time(article.published_at), article.web_url,
+            article.original_url, article.amp_web_url, article.cdn_amp_web_url, article.quality,
+            article.heat, article.published, article.secured, provider_id,
+            json.dumps(dict(article.extra), ensure_ascii=False, default=str), len(article.images),
+        ]  # fmt: skip
+        article_id: int = conn.execute(_UPSERT_ARTICLE, [*values, now, now]).fetchone()[0]
+        if existing is not None:
+            for table in ("article_images", "article_topics", "related"):
+                conn.execute(f"DELETE FROM {table} WHERE article_id = ?", [article_id])  # noqa: S608
+            conn.execute("DELETE FROM articles_fts WHERE rowid = ?", [article_id])
+        conn.executemany(
+            "INSERT INTO article_images VALUES (?, ?, ?, ?, ?, ?, ?)",
+            _image_rows(article_id, article.images),
+        )
+        conn.executemany(
+            "INSERT INTO article_topics (article_id, topic_id, position) VALUES (?, ?, ?)",
+            [(article_id, self._topic_id(t), i) for i, t in enumerate(article.topics)],
+        )
+        self._insert_related(article_id, article, now)
+        conn.execute(
+            "INSERT INTO articles_fts (rowid, title, excerpt, body, provider, topics) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [article_id, article.title, article.excerpt or "", article.body,
+             (article.provider.name or article.provider.domain) if article.provider else "",
+             " ".join(article.topics)],
+        )  # fmt: skip
+        op: ChangeOp = "created" if existing is None else "updated"
+        self._log_change(op, article_id, article.path, now)
+        return op
+
+    def _insert_related(self, article_id: int, article: ArticleRecord, now: str) -> None:
+        for position, item in enumerate(article.related):
+            provider_id = self._provider_id(item.provider, now) if item.provider else None
+            related_id = self.conn.execute(
+                "INSERT INTO related (article_id, position, web_url, title, excerpt, published_at,"
+                " original_url, amp_web_url, cdn_amp_web_url, type, quality, provider_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [article_id, position, item.web_url, item.title, item.excerpt,
+                 to_db_time(item.published_at) if item.published_at else None, item.original_url,
+                 item.amp_web_url, item.cdn_amp_web_url, item.type, item.quality, provider_id],
+            ).lastrowid  # fmt: skip
+            if item.images and related_id is not None:
+                self.conn.executemany(
+                    "INSERT INTO related_images VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    _image_rows(related_id, item.images),
+                )
+
+    def _log_change(self, op: ChangeOp, article_id: int, path: str, now: str) -> None:
+        self.conn.execute(
+            "INSERT INTO changes (op, article_id, path, at) VALUES (?, ?, ?, ?)",
+            [op, article_id, path, now],
+        )
+
+    # -- providers and topics ----------------------------------------------------------------
+
+    def _provider_id(self, provider: ProviderRecord, now: str) -> int:
+        """Upsert a provider; the most recently ingested name (and image list) wins."""
+        domain = provider.domain.lower()
+        known = self._provider_ids.get(domain)
+        if known is not None and provider.name is None and not provider.images:
+            return known
+        row = self.conn.execute(
+            "INSERT INTO providers (domain, name, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(domain) DO UPDATE SET name = coalesce(excluded.name, providers.name), "
+            "updated_at = excluded.updated_at RETURNING id",
+            [domain, provider.name, now],
+        ).fetchone()
+        provider_id: int = row[0]
+        if provider.images:
+            self.conn.execute("DELETE FROM provider_images WHERE provider_id = ?", [provider_id])
+            self.conn.executemany(
+                "INSERT INTO provider_images VALUES (?, ?, ?, ?, ?, ?, ?)",
+                _image_rows(provider_id, provider.images),
+            )
+        self._provider_ids[domain] = provider_id
+        return provider_id
+
+    def _topic_id(self, name: str) -> int:
+        key = topic_key(name)
+        known = self._topic_ids.get(key)
+        if known is not None:
+            return known
+        row = self.conn.execute(
+            "INSERT INTO topics (key, name, slug) VALUES (?, ?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET key = key RETURNING id",
+            [key, name.strip(), slugify(name)],
+        ).fetchone()
+        topic_id: int = row[0]
+        self._topic_ids[key] = topic_id
+        return topic_id
+
+    def _drop_orphans(self) -> None:
+        """Topics and providers live while something refers to them: no list shows zero counts."""
+        self.conn.execute(
+            "DELETE FROM topics WHERE NOT EXISTS "
+            "(SELECT 1 FROM article_topics WHERE topic_id = topics.id)"
+        )
+        self.conn.execute(
+            "DELETE FROM providers WHERE NOT EXISTS "
+            "(SELECT 1 FROM articles WHERE provider_id = providers.id) AND NOT EXISTS "
+            "(SELECT 1 FROM related WHERE provider_id = providers.id)"
+        )
+        self._forget_ids()
+
+    def _forget_ids(self) -> None:
+        self._provider_ids.clear()
+        self._topic_ids.clear()

@@ -1,0 +1,114 @@
+"""What each CLI command does, composed from db and ingest (and gql for serving)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from db.connection import open_writer
+from db.filestate import current_errors
+from db.writes import Writer
+from ingest.files import walk
+from ingest.limits import ParseLimits
+from ingest.pipeline import Job, Pipeline, process_file
+from ingest.scan import ContentRootMissing, ScanSummary, reconcile
+from newsgraph.config import Settings
+from newsgraph.progress import Progress
+
+log = logging.getLogger("newsgraph")
+
+
+def parse_limits(settings: Settings) -> ParseLimits:
+    return ParseLimits(
+        max_bytes=settings.max_file_bytes,
+        max_depth=settings.max_yaml_depth,
+        allow_aliases=settings.allow_yaml_aliases,
+    )
+
+
+@contextmanager
+def open_pipeline(settings: Settings) -> Iterator[Pipeline]:
+    """The writer connection and parse pool of a process, closed on the way out."""
+    conn = open_writer(settings.db)
+    pipeline = Pipeline(
+        settings.content.resolve(),
+        Writer(conn),
+        parse_limits(settings),
+        workers=settings.parse_workers,
+    )
+    try:
+        yield pipeline
+    finally:
+        pipeline.close()
+        conn.close()
+
+
+def ingest_once(pipeline: Pipeline, settings: Settings) -> ScanSummary:
+    progress = Progress("ingest")
+    try:
+        summary = reconcile(
+            pipeline,
+            settings.include,
+            settings.exclude,
+            on_total=progress.set_total,
+            on_progress=progress.update,
+        )
+    finally:
+        progress.finish()
+    for failure in summary.result.failures:
+        print(failure, file=sys.stderr)
+    return summary
+
+
+def run_ingest(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        with open_pipeline(settings) as pipeline:
+            summary = ingest_once(pipeline, settings)
+            for path, line, column, field, message in current_errors(pipeline.writer.conn):
+                print(
+                    f"{path}:{line or 0}:{column or 0}: {field or '-'}: {message}", file=sys.stderr
+                )
+    except ContentRootMissing as error:
+        print(f"newsgraph: error: {error}", file=sys.stderr)
+        return 2
+    print(f"ingest: {summary.line()}")
+    return 1 if args.strict and summary.errors else 0
+
+
+def run_check(settings: Settings, args: argparse.Namespace) -> int:
+    """Validate without a database: every error as `path:line:col: field: message`."""
+    root: Path = args.directory.resolve()
+    if not root.is_dir():
+        print(f"newsgraph: error: {args.directory} is not a folder", file=sys.stderr)
+        return 2
+    limits = parse_limits(settings)
+    counts = {"articles": 0, "skipped": 0, "errors": 0}
+    for relpath, size, mtime_ns in sorted(walk(root, settings.include, settings.exclude)):
+        outcome = process_file(root, Job(relpath, None, size, mtime_ns), limits)
+        article = getattr(outcome, "article", None)
+        error = getattr(outcome, "error", None)
+        if article is not None:
+            counts["articles"] += 1
+            for warning in article.warnings:
+                print(f"{relpath}: warning: {warning}")
+        elif error is not None:
+            counts["errors"] += 1
+            print(error)
+        else:
+            counts["skipped"] += 1
+    print(
+        f"check: {counts['articles']} articles, {counts['skipped']} skipped, "
+        f"{counts['errors']} errors"
+    )
+    return 1 if counts["errors"] else 0
+
+
+def run_serve(settings: Settings, args: argparse.Namespace) -> int:
+    with open_pipeline(settings) as pipeline:
+        summary = ingest_once(pipeline, settings)
+    print(f"ingest: {summary.line()}")
+    return 0

@@ -1,0 +1,193 @@
+"""Settings: one table, four sources. A flag beats `NEWSGRAPH_*`, which beats `newsgraph.toml`,
+which beats the default.
+
+Every setting is declared once in `SETTINGS`; the CLI flags, environment variables, TOML keys,
+`newsgraph config` and the README's table are all derived from it, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "NEWSGRAPH_"
+DEFAULT_CONFIG_FILE = Path("newsgraph.toml")
+
+
+class ConfigError(Exception):
+    """A setting has a value we cannot use; the message names the source and the setting."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective configuration of one process."""
+
+    content: Path = Path("content")
+    db: Path = Path("newsgraph.db")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    workers: int = 0
+    max_file_bytes: int = 1_048_576
+    max_yaml_depth: int = 32
+    allow_yaml_aliases: bool = False
+    watch: bool = True
+    poll: bool = False
+    debounce_ms: int = 50
+    log_level: str = "info"
+    log_format: str = "text"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def parse_workers(self) -> int:
+        return self.workers or (os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configurable value: its name, help text and the commands that take it as a flag."""
+
+    name: str
+    help: str
+    commands: tuple[str, ...]
+    choices: tuple[str, ...] = ()
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+    @property
+    def default(self) -> Any:
+        return next(f.default for f in fields(Settings) if f.name == self.name)
+
+    @property
+    def kind(self) -> type:
+        value = self.default
+        return type(value) if not isinstance(value, Path) else Path
+
+
+_READ = ("ingest", "serve", "watch")
+_RUN = _READ
+_LIVE = ("serve", "watch", "config")
+SETTINGS: tuple[Setting, ...] = (
+    Setting("content", "content root folder to ingest and watch", (*_READ, "config")),
+    Setting("db", "SQLite database file (created and migrated if missing)", (*_READ, "config")),
+    Setting("host", "address to bind; 127.0.0.1 unless you mean to expose it", ("serve", "config")),
+    Setting("port", "TCP port to serve on", ("serve", "config")),
+    Setting("include", "only files matching this glob (repeatable)", (*_READ, "check", "config")),
+    Setting("exclude", "skip files matching this glob (repeatable)", (*_READ, "check", "config")),
+    Setting("workers", "parse processes; 0 = one per core", (*_READ, "config")),
+    Setting("max_file_bytes", "larger files are rejected unread", (*_READ, "check", "config")),
+    Setting("max_yaml_depth", "deeper front matter is rejected", (*_READ, "check", "config")),
+    Setting("allow_yaml_aliases", "accept YAML anchors/aliases", (*_READ, "check", "config")),
+    Setting("watch", "watch the content root for changes", ("serve", "config")),
+    Setting("poll", "use a polling observer (network filesystems)", _LIVE),
+    Setting("debounce_ms", "quiet period before ingesting a changed file", _LIVE),
+    Setting("log_level", "debug, info, warning or error", (*_RUN, "config"),
+            ("debug", "info", "warning", "error")),
+    Setting("log_format", "text for terminals, json for log shippers", (*_RUN, "config"),
+            ("text", "json")),
+)  # fmt: skip
+_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def coerce(setting: Setting, value: Any, source: str) -> Any:
+    """Convert a raw value from `source` to the setting's type, or explain why not."""
+    kind = setting.kind
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(f"expected true or false, got {value!r}")
+        if kind is int:
+            if isinstance(value, bool):
+                raise ValueError(f"expected an integer, got {value!r}")
+            number = int(value)
+            if number < 0:
+                raise ValueError(f"must not be negative, got {number}")
+            return number
+        if kind is tuple:
+            if isinstance(value, str):
+                return tuple(part.strip() for part in value.split(",") if part.strip())
+            if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+                return tuple(value)
+            raise ValueError(f"expected a list of strings, got {value!r}")
+        if kind is Path:
+            return Path(str(value))
+        text = str(value)
+        if setting.choices and text not in setting.choices:
+            raise ValueError(f"expected one of {', '.join(setting.choices)}, got {text!r}")
+        return text
+    except ValueError as error:
+        raise ConfigError(f"{source}: {setting.name}: {error}") from error
+
+
+def _from_file(path: Path) -> dict[str, Any]:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: {error}") from error
+    table = raw.get("newsgraph", raw)
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        name = key.replace("-", "_")
+        if name not in _BY_NAME:
+            raise ConfigError(f"{path}: unknown setting {key!r}")
+        values[name] = coerce(_BY_NAME[name], value, str(path))
+    return values
+
+
+def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, value in environ.items():
+        if not key.startswith(ENV_PREFIX) or key == ENV_PREFIX + "CONFIG":
+            continue
+        name = key[len(ENV_PREFIX) :].lower()
+        if name not in _BY_NAME:
+            raise ConfigError(f"environment: unknown setting {key}")
+        values[name] = coerce(_BY_NAME[name], value, f"environment {key}")
+    return values
+
+
+def resolve(
+    flags: Mapping[str, Any],
+    *,
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> tuple[Settings, dict[str, str]]:
+    """Merge the four sources; returns the settings and where each value came from."""
+    environ = os.environ if environ is None else environ
+    if config_file is None and environ.get(ENV_PREFIX + "CONFIG"):
+        config_file = Path(environ[ENV_PREFIX + "CONFIG"])
+    if config_file is None and DEFAULT_CONFIG_FILE.is_file():
+        config_file = DEFAULT_CONFIG_FILE
+    values: dict[str, Any] = {}
+    origin = {s.name: "default" for s in SETTINGS}
+    layers: list[tuple[str, dict[str, Any]]] = []
+    if config_file is not None:
+        layers.append((str(config_file), _from_file(config_file)))
+    layers.append(("environment", _from_env(environ)))
+    layers.append(
+        ("flag", {k: coerce(_BY_NAME[k], v, "flag") for k, v in flags.items() if v is not None})
+    )
+    for source, layer in layers:
+        for name, value in layer.items():
+            values[name] = value
+            origin[name] = source
+    return Settings(**values), origin

@@ -1,0 +1,295 @@
+"""The store through the reconcile: real files in, real SQLite rows out."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from db.connection import open_reader, open_writer
+from db.errors import DatabaseUnavailable, NotANewsgraphDatabase
+from db.writes import Writer
+from ingest.pipeline import Pipeline
+from ingest.scan import ContentRootMissing, ScanSummary, reconcile
+from newsgraph.demo import write_demo_content
+from tests.conftest import WriteArticle
+
+Ingest = Callable[..., ScanSummary]
+
+
+def rows(conn: sqlite3.Connection, sql: str, *params: object) -> list[tuple[object, ...]]:
+    return [tuple(row) for row in conn.execute(sql, params)]
+
+
+def test_new_article_lands_with_all_its_rows(
+    write_article: WriteArticle, ingest: Ingest, read_db: sqlite3.Connection
+) -> None:
+    write_article(
+        related=[
+            {"title": "Other", "webUrl": "https://other.example/a", "images": [{"url": "x.jpg"}]}
+        ]
+    )
+    summary = ingest()
+    assert (summary.new, summary.updated, summary.errors) == (1, 0, 0)
+    article = read_db.execute("SELECT * FROM articles").fetchone()
+    assert article["path"] == "_news/2024-03-01-robots.md"
+    assert article["slug"] == "robots"
+    assert article["published_at"] == "2024-03-01T08:15:00.000000Z"
+    assert rows(read_db, "SELECT name, domain FROM providers") == [("Example News", "example.com")]
+    assert rows(read_db, "SELECT url FROM article_images") == [("https://img.example.com/1.jpg",)]
+    assert rows(read_db, "SELECT name FROM topics ORDER BY name") == [("Recycling",), ("Robotics",)]
+    assert rows(read_db, "SELECT title, web_url FROM related") == [
+        ("Other", "https://other.example/a")
+    ]
+    assert rows(read_db, "SELECT url FROM related_images") == [("x.jpg",)]
+    assert rows(read_db, "SELECT op, path FROM changes") == [
+        ("created", "_news/2024-03-01-robots.md")
+    ]
+    hits = rows(read_db, "SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'recycling'")
+    assert hits == [(article["id"],)]
+
+
+def test_second_run_over_unchanged_files_writes_nothing(
+    write_article: WriteArticle, ingest: Ingest, pipeline: Pipeline
+) -> None:
+    write_article()
+    write_article("_news/2024-03-02-other.md", webUrl="https://example.com/2")
+    ingest()
+    before = pipeline.writer.conn.total_changes
+    summary = ingest()
+    assert pipeline.writer.conn.total_changes == before
+    assert (summary.new, summary.updated, summary.unchanged, summary.deleted) == (0, 0, 2, 0)
+
+
+def test_touched_file_with_same_content_is_not_reparsed_or_logged(
+    write_article: WriteArticle, ingest: Ingest, read_db: sqlite3.Connection
+) -> None:
+    path = write_article()
+    ingest()
+    path.write_bytes(path.read_bytes())  # new mtime, same bytes
+    summary = ingest()
+    assert (summary.updated, summary.unchanged) == (0, 1)
+    assert rows(read_db, "SELECT op FROM changes") == [("created",)]
+
+
+def test_edit_replaces_child_rows_and_logs_an_update(
+    write_article: WriteArticle, ingest: Ingest, read_db: sqlite3.Connection
+) -> None:
+    write_article()
+    ingest()
+    write_article(topics=["Climate"], images=None, title="Robots sort recycling faster")
+    summary = ingest()
+    assert summary.updated == 1
+    assert rows(read_db, "SELECT name FROM topics") == [("Climate",)]  # orphans dropped
+    assert rows(read_db, "SELECT count(*) FROM article_images") == [(0,)]
+    assert rows(read_db, "SELECT title FROM articles") == [("Robots sort recycling faster",)]
+    assert [r[0] for r in rows(read_db, "SELECT op FROM changes ORDER BY seq")] == [
+        "created",
+        "updated",
+    ]
+
+
+def test_deleted_file_deletes_its_article_and_logs_it(
+    write_article: WriteArticle, ingest: Ingest, read_db: sqlite3.Connection
+) -> None:
+    path = write_article()
+    ingest()
+    path.unlink()
+    summary = ingest()
+    assert summary.deleted == 1
+    assert rows(read_db, "SELECT count(*) FROM articles") == [(0,)]
+    assert rows(read_db, "SELECT count(*) FROM articles_fts") == [(0,)]
+    assert rows(read_db, "SELECT count(*) FROM providers") == [(0,)]
+    assert rows(read_db, "SELECT op FROM changes ORDER BY seq DESC LIMIT 1") == [("deleted",)]
+
+
+def test_bad_edit_keeps_the_last_good_version_and_fixing_clears_the_error(
+    write_article: WriteArticle, ingest: Ingest, read_db: sqlite3.Connection
+) -> None:
+    path = write_article()
+    ingest()
+    good = path.read_text()
+    path.write_text(good.replace("quality: 70", 'quality: "70"'))
+    summary = ingest()
+    assert summary.errors == 1
+    error = read_db.execute("SELECT * FROM ingest_errors").fetchone()
+    assert (error["path"], error["field"]) == ("_news/2024-03-01-robots.md", "quality")
+    assert error["line"] is not None and error["line"] > 1
+    assert rows(read_db, "SELECT quality FROM articles") == [(70,)]
+    path.write_text(good.replace("quality: 70", "quality: 71"))
+    summary = ingest()
+    assert summary.errors == 0
+    assert rows(read_db, "SELECT count(*) FROM ingest_errors") == [(0,)]
+    assert rows(read_db, "SELECT quality FROM articles") == [(71,)]
+
+
+def test_an_unchanged_bad_file_is_not_reread_but_stays_an_error(
+    content_dir: Path, ingest: Ingest
+) -> None:
+    (content_dir / "bad.md").write_text("---\ntitle: [unclosed\n---\n")
+    assert ingest().errors == 1
+    summary = ingest()
+    assert (summary.errors, summary.unchanged) == (1, 1)
+
+
+def test_file_without_title_is_skipped_with_a_reason(
+    content_dir: Path, ingest: Ingest, read_db: sqlite3.Connection
+) -> None:
+    (content_dir / "person.md").write_text("---\nname: Ada\n---\n")
+    (content_dir / "notes.md").write_text("just notes\n")
+    summary = ingest()
+    assert (summary.new, summary.skipped, summary.errors) == (0, 2, 0)
+    reasons = rows(read_db, "SELECT path, state, reason IS NOT NULL FROM files ORDER BY path")
+    assert reasons == [("notes.md", "skipped", 1), ("person.md", "skipped", 1)]
+
+
+def test_providers_are_one_per_domain_and_the_latest_name_wins(
+    write_article: WriteArticle, ingest: Ingest, read_db: sqlite3.Connection
+) -> None:
+    write_article("a.md", provider={"name": "TechSpot", "domain": "TechSpot.com"})
+    ingest()
+    write_article(
+        "b.md",
+        webUrl="https://b.example/",
+        provider={"name": "Tech Spot", "domain": "techspot.com"},
+    )
+    ingest()
+    assert rows(read_db, "SELECT name, domain FROM providers") == [("Tech Spot", "techspot.com")]
+    assert rows(read_db, "SELECT count(DISTINCT provider_id) FROM articles") == [(1,)]
+
+
+def test_topics_are_one_per_name_whatever_the_case(
+    write_article: WriteArticle, ingest: Ingest, read_db: sqlite3.Connection
+) -> None:
+    write_article("a.md", topics=["AI", "Machine Learning"])
+    write_article("b.md", webUrl="https://b.example/", topics=["ai", "MACHINE LEARNING"])
+    ingest()
+    assert rows(read_db, "SELECT name, slug FROM topics ORDER BY name") == [
+        ("AI", "ai"),
+        ("Machine Learning", "machine-learning"),
+    ]
+    assert rows(read_db, "SELECT count(*) FROM article_topics") == [(4,)]
+
+
+RESOLVED = (
+    "SELECT r.web_url, a.path FROM related r LEFT JOIN articles a ON a.web_url = r.web_url "
+    "ORDER BY r.position"
+)
+
+
+@pytest.mark.parametrize("first", ["citing", "cited"])
+def test_related_item_resolves_whichever_file_arrives_first(
+    first: str, write_article: WriteArticle, ingest: Ingest, read_db: sqlite3.Connection
+) -> None:
+    def citing() -> None:
+        write_article("citing.md", related=[{"title": "Cited", "webUrl": "https://cited.example/"}])
+
+    def cited() -> None:
+        write_article("cited.md", webUrl="https://cited.example/")
+
+    (citing if first == "citing" else cited)()
+    ingest()
+    (cited if first == "citing" else citing)()
+    ingest()
+    assert rows(read_db, RESOLVED) == [("https://cited.example/", "cited.md")]
+
+
+def test_hidden_temp_and_non_markdown_files_are_ignored(
+    content_dir: Path, write_article: WriteArticle, ingest: Ingest
+) -> None:
+    write_article("a.md")
+    for name in (".hidden.md", "a.md~", ".#a.md", "a.md.swp", "4913", "x.tmp", "notes.txt"):
+        (content_dir / name).write_text("---\ntitle: x\n---\n")
+    (content_dir / ".git").mkdir()
+    (content_dir / ".git" / "b.md").write_text("---\ntitle: x\n---\n")
+    summary = ingest()
+    assert (summary.new, summary.files) == (1, 1)
+
+
+def test_include_and_exclude_globs_are_relative_to_the_root(
+    write_article: WriteArticle, ingest: Ingest
+) -> None:
+    write_article("_news/a.md")
+    write_article("_learning/books/b.md", webUrl="https://b.example/")
+    write_article("_learning/c.md", webUrl="https://c.example/")
+    summary = ingest(exclude=["_learning/**"])
+    assert summary.new == 1
+    summary = ingest(include=["_learning/**"])
+    assert (summary.new, summary.deleted) == (2, 1)
+
+
+def test_two_files_with_the_same_name_in_two_folders_are_two_articles(
+    write_article: WriteArticle, ingest: Ingest
+) -> None:
+    write_article("_news/2020-01-01-same.md")
+    write_article("_archive/_news/2020-01-01-same.md")
+    assert ingest().new == 2
+
+
+def test_missing_content_root_deletes_nothing(
+    content_dir: Path, write_article: WriteArticle, ingest: Ingest, read_db: sqlite3.Connection
+) -> None:
+    write_article()
+    ingest()
+    moved = content_dir.with_name("elsewhere")
+    content_dir.rename(moved)
+    with pytest.raises(ContentRootMissing):
+        ingest()
+    assert rows(read_db, "SELECT count(*) FROM articles") == [(1,)]
+
+
+def test_parse_pool_gives_the_same_result_as_in_process(tmp_path: Path, content_dir: Path) -> None:
+    write_demo_content(content_dir, count=150, seed=3)
+    results = []
+    for workers in (1, 2):
+        conn = open_writer(tmp_path / f"w{workers}.db")
+        pipe = Pipeline(content_dir.resolve(), Writer(conn), workers=workers)
+        summary = reconcile(pipe)
+        pipe.close()
+        results.append(
+            (
+                summary.new,
+                summary.errors,
+                rows(conn, "SELECT path, title, web_url FROM articles ORDER BY path"),
+            )
+        )
+        conn.close()
+    assert results[0] == results[1]
+    assert results[0][0] == 150 and results[0][1] == 0
+
+
+def test_migrations_create_the_schema_in_an_empty_file_and_are_idempotent(tmp_path: Path) -> None:
+    path = tmp_path / "empty.db"
+    path.touch()
+    open_writer(path).close()
+    open_writer(path).close()
+    conn = open_reader(path)
+    names = {r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")}
+    assert names == {"m001_initial_schema"}
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+
+
+def test_a_file_that_is_not_a_database_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("my precious notes\n")
+    with pytest.raises(NotANewsgraphDatabase):
+        open_writer(path)
+    assert path.read_text() == "my precious notes\n"
+
+
+def test_another_applications_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE accounts (id INTEGER)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(NotANewsgraphDatabase):
+        open_writer(path)
+
+
+def test_database_in_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(DatabaseUnavailable, match="does not exist"):
+        open_writer(tmp_path / "nope" / "x.db")
