@@ -48,6 +48,7 @@ CREATE TABLE articles (
     provider_id INTEGER REFERENCES providers(id),
     extra TEXT NOT NULL DEFAULT '{}',     -- JSON object of keys the format does not name
     image_count INTEGER NOT NULL DEFAULT 0,
+    revision INTEGER NOT NULL DEFAULT 1,  -- 1 when created, +1 on every update
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );

@@ -64,8 +64,9 @@ published_at = excluded.published_at, web_url = excluded.web_url, original_url =
 excluded.original_url, amp_web_url = excluded.amp_web_url, cdn_amp_web_url =
 excluded.cdn_amp_web_url, quality = excluded.quality, heat = excluded.heat, published =
 excluded.published, secured = excluded.secured, provider_id = excluded.provider_id, extra =
-excluded.extra, image_count = excluded.image_count, updated_at = excluded.updated_at
-RETURNING id
+excluded.extra, image_count = excluded.image_count, updated_at = excluded.updated_at,
+revision = articles.revision + 1
+RETURNING id, revision
 """
 _UPSERT_FILE = (
     "INSERT INTO files (path, size, mtime_ns, sha256, state, reason, warnings, seen_at) "
@@ -87,8 +88,14 @@ class Writer:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        self._provider_ids: dict[str, int] = {}
+        # Caches of ids (and what was last written) so repeated providers/topics cost no SQL.
+        self._providers: dict[str, tuple[int, str | None, tuple[ImageRecord, ...]]] = {}
         self._topic_ids: dict[str, int] = {}
+        self._next_related_id: int | None = None
+        # Rows written with one executemany per batch, after each file's savepoint succeeded.
+        self._changes: list[tuple[str, int, str, str]] = []
+        self._files: list[tuple[Any, ...]] = []
+        self._cleared: list[tuple[str]] = []
 
     # -- batches ---------------------------------------------------------------------------
 
@@ -102,6 +109,7 @@ class Writer:
         result = BatchResult()
         now = to_db_time(utc_now())
         self.conn.execute("BEGIN IMMEDIATE")
+        self._changes, self._files, self._cleared = [], [], []
         try:
             for stamp in touched:
                 self._touch(stamp, now)
@@ -115,6 +123,7 @@ class Writer:
                 )
             for path in deletions:
                 self._in_savepoint(path, result, now, partial(self._delete_path, path, now, result))
+            self._flush_rows()
             if result.deleted or result.updated:
                 self._drop_orphans()
             row = self.conn.execute("SELECT max(seq) FROM changes").fetchone()
@@ -130,12 +139,14 @@ class Writer:
         self, path: str, result: BatchResult, now: str, action: Callable[[], None]
     ) -> None:
         self.conn.execute("SAVEPOINT one_file")
+        marks = (len(self._changes), len(self._files), len(self._cleared))
         try:
             action()
         except sqlite3.DatabaseError as error:
             if isinstance(error, sqlite3.OperationalError) and "disk" in str(error).lower():
                 raise  # disk full / I/O error: the whole batch must fail, nothing half-written
             self.conn.execute("ROLLBACK TO one_file")
+            del self._changes[marks[0] :], self._files[marks[1] :], self._cleared[marks[2] :]
             self._forget_ids()
             failure = ErrorRecord(path=path, message=f"could not store: {error}")
             log.error("%s", failure)
@@ -144,6 +155,14 @@ class Writer:
             self._record_error(failure, now)
         self.conn.execute("RELEASE one_file")
 
+    def _flush_rows(self) -> None:
+        self.conn.executemany(
+            "INSERT INTO changes (op, article_id, path, at) VALUES (?, ?, ?, ?)", self._changes
+        )
+        self.conn.executemany(_UPSERT_FILE, self._files)
+        self.conn.executemany("DELETE FROM ingest_errors WHERE path = ?", self._cleared)
+        self._changes, self._files, self._cleared = [], [], []
+
     # -- one file --------------------------------------------------------------------------
 
     def _apply_outcome(self, outcome: FileOutcome, now: str, result: BatchResult) -> None:
@@ -151,7 +170,7 @@ class Writer:
         if outcome.article is not None:
             op = self._upsert_article(outcome.article, now)
             self._upsert_file(stamp, "article", None, outcome.article.warnings, now)
-            self.conn.execute("DELETE FROM ingest_errors WHERE path = ?", [stamp.path])
+            self._cleared.append((stamp.path,))
             if op == "created":
                 result.created += 1
             else:
@@ -159,7 +178,7 @@ class Writer:
         elif outcome.skip is not None:
             self._delete_article(stamp.path, now, result)
             self._upsert_file(stamp, "skipped", outcome.skip.reason, (), now)
-            self.conn.execute("DELETE FROM ingest_errors WHERE path = ?", [stamp.path])
+            self._cleared.append((stamp.path,))
             result.skipped += 1
         else:
             error = outcome.error or ErrorRecord(path=stamp.path, message="unknown failure")
@@ -176,10 +195,9 @@ class Writer:
     def _upsert_file(
         self, stamp: FileStamp, state: str, reason: str | None, warnings: Sequence[str], now: str
     ) -> None:
-        self.conn.execute(
-            _UPSERT_FILE,
-            [stamp.path, stamp.size, stamp.mtime_ns, stamp.sha256, state, reason,
-             json.dumps(list(warnings)) if warnings else None, now],
+        self._files.append(
+            (stamp.path, stamp.size, stamp.mtime_ns, stamp.sha256, state, reason,
+             json.dumps(list(warnings)) if warnings else None, now)
         )  # fmt: skip
 
     def _record_error(self, error: ErrorRecord, now: str) -> None:
@@ -211,7 +229,6 @@ class Writer:
 
     def _upsert_article(self, article: ArticleRecord, now: str) -> ChangeOp:
         conn = self.conn
-        existing = conn.execute("SELECT id FROM articles WHERE path = ?", [article.path]).fetchone()
         provider_id = self._provider_id(article.provider, now) if article.provider else None
         values = [
             article.path, article.slug, article.title, article.excerpt, article.body,
@@ -220,8 +237,8 @@ class Writer:
             article.heat, article.published, article.secured, provider_id,
             json.dumps(dict(article.extra), ensure_ascii=False, default=str), len(article.images),
         ]  # fmt: skip
-        article_id: int = conn.execute(_UPSERT_ARTICLE, [*values, now, now]).fetchone()[0]
-        if existing is not None:
+        article_id, revision = conn.execute(_UPSERT_ARTICLE, [*values, now, now]).fetchone()
+        if revision > 1:
             for table in ("article_images", "article_topics", "related"):
                 conn.execute(f"DELETE FROM {table} WHERE article_id = ?", [article_id])  # noqa: S608
             conn.execute("DELETE FROM articles_fts WHERE rowid = ?", [article_id])
@@ -241,41 +258,53 @@ class Writer:
              (article.provider.name or article.provider.domain) if article.provider else "",
              " ".join(article.topics)],
         )  # fmt: skip
-        op: ChangeOp = "created" if existing is None else "updated"
+        op: ChangeOp = "created" if revision == 1 else "updated"
         self._log_change(op, article_id, article.path, now)
         return op
 
     def _insert_related(self, article_id: int, article: ArticleRecord, now: str) -> None:
+        """Related rows get ids assigned here so that all of them go in one executemany."""
+        if not article.related:
+            return
+        if self._next_related_id is None:
+            row = self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM related").fetchone()
+            self._next_related_id = int(row[0])
+        rows: list[tuple[Any, ...]] = []
+        images: list[tuple[Any, ...]] = []
         for position, item in enumerate(article.related):
+            related_id = self._next_related_id
+            self._next_related_id += 1
             provider_id = self._provider_id(item.provider, now) if item.provider else None
-            related_id = self.conn.execute(
-                "INSERT INTO related (article_id, position, web_url, title, excerpt, published_at,"
-                " original_url, amp_web_url, cdn_amp_web_url, type, quality, provider_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [article_id, position, item.web_url, item.title, item.excerpt,
+            rows.append(
+                (related_id, article_id, position, item.web_url, item.title, item.excerpt,
                  to_db_time(item.published_at) if item.published_at else None, item.original_url,
-                 item.amp_web_url, item.cdn_amp_web_url, item.type, item.quality, provider_id],
-            ).lastrowid  # fmt: skip
-            if item.images and related_id is not None:
-                self.conn.executemany(
-                    "INSERT INTO related_images VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    _image_rows(related_id, item.images),
-                )
+                 item.amp_web_url, item.cdn_amp_web_url, item.type, item.quality, provider_id)
+            )  # fmt: skip
+            images.extend(_image_rows(related_id, item.images))
+        self.conn.executemany(
+            "INSERT INTO related (id, article_id, position, web_url, title, excerpt, published_at,"
+            " original_url, amp_web_url, cdn_amp_web_url, type, quality, provider_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        if images:
+            self.conn.executemany("INSERT INTO related_images VALUES (?, ?, ?, ?, ?, ?, ?)", images)
 
     def _log_change(self, op: ChangeOp, article_id: int, path: str, now: str) -> None:
-        self.conn.execute(
-            "INSERT INTO changes (op, article_id, path, at) VALUES (?, ?, ?, ?)",
-            [op, article_id, path, now],
-        )
+        self._changes.append((op, article_id, path, now))
 
     # -- providers and topics ----------------------------------------------------------------
 
     def _provider_id(self, provider: ProviderRecord, now: str) -> int:
         """Upsert a provider; the most recently ingested name (and image list) wins."""
         domain = provider.domain.lower()
-        known = self._provider_ids.get(domain)
-        if known is not None and provider.name is None and not provider.images:
-            return known
+        known = self._providers.get(domain)
+        if (
+            known is not None
+            and provider.name in (None, known[1])
+            and (not provider.images or provider.images == known[2])
+        ):
+            return known[0]
         row = self.conn.execute(
             "INSERT INTO providers (domain, name, updated_at) VALUES (?, ?, ?) "
             "ON CONFLICT(domain) DO UPDATE SET name = coalesce(excluded.name, providers.name), "
@@ -289,7 +318,9 @@ class Writer:
                 "INSERT INTO provider_images VALUES (?, ?, ?, ?, ?, ?, ?)",
                 _image_rows(provider_id, provider.images),
             )
-        self._provider_ids[domain] = provider_id
+        name = provider.name if provider.name is not None else (known[1] if known else None)
+        images = provider.images or (known[2] if known else ())
+        self._providers[domain] = (provider_id, name, images)
         return provider_id
 
     def _topic_id(self, name: str) -> int:
@@ -320,5 +351,6 @@ class Writer:
         self._forget_ids()
 
     def _forget_ids(self) -> None:
-        self._provider_ids.clear()
+        self._providers.clear()
         self._topic_ids.clear()
+        self._next_related_id = None
