@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from db.errors import StoreError
-from newsgraph.config import SETTINGS, ConfigError, Settings, resolve
+from newsgraph.config import SETTINGS, ConfigError, Settings, format_settings, resolve
 from newsgraph.logs import configure_logging
 
 EXIT_OK = 0
@@ -59,15 +59,23 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--count", type=int, default=500, help="number of articles (default 500)")
     demo.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
 
-    serve = commands.add_parser("serve", help="reconcile, then serve the GraphQL API")
+    serve = commands.add_parser("serve", help="reconcile, watch and serve the GraphQL API")
     _add_setting_flags(serve, "serve")
+
+    watch = commands.add_parser("watch", help="reconcile and watch, without serving (writer only)")
+    _add_setting_flags(watch, "watch")
+
+    commands.add_parser("schema", help="print the GraphQL schema (SDL)")
+
+    config = commands.add_parser("config", help="print the effective configuration")
+    _add_setting_flags(config, "config")
+    config.add_argument("--config", type=Path, help="TOML settings file (default ./newsgraph.toml)")
     return parser
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _settings(args: argparse.Namespace) -> tuple[Settings, dict[str, str]]:
     flags = {s.name: getattr(args, s.name) for s in SETTINGS if hasattr(args, s.name)}
-    settings, _origin = resolve(flags, config_file=getattr(args, "config", None))
-    return settings
+    return resolve(flags, config_file=getattr(args, "config", None))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -75,7 +83,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo-content":
             return _demo_content(args)
-        settings = _settings(args)
+        if args.command == "schema":
+            from newsgraph.serve import print_schema
+
+            print(print_schema())
+            return EXIT_OK
+        settings, origin = _settings(args)
+        if args.command == "config":
+            print(format_settings(settings, origin), end="")
+            return EXIT_OK
         configure_logging(settings.log_level, settings.log_format)
         from newsgraph import commands
 
@@ -83,6 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "ingest": commands.run_ingest,
             "check": commands.run_check,
             "serve": commands.run_serve,
+            "watch": commands.run_watch,
         }[args.command]
         return handler(settings, args)
     except (ConfigError, StoreError) as error:

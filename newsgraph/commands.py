@@ -108,7 +108,12 @@ def run_check(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_serve(settings: Settings, args: argparse.Namespace) -> int:
-    with open_pipeline(settings) as pipeline:
-        summary = ingest_once(pipeline, settings)
-    print(f"ingest: {summary.line()}")
-    return 0
+    from newsgraph.serve import run_server
+
+    return run_server(settings)
+
+
+def run_watch(settings: Settings, args: argparse.Namespace) -> int:
+    from newsgraph.watching import run_watch as watch
+
+    return watch(settings)

@@ -191,3 +191,24 @@ def resolve(
             values[name] = value
             origin[name] = source
     return Settings(**values), origin
+
+
+def format_settings(settings: Settings, origin: Mapping[str, str]) -> str:
+    """`newsgraph config`: TOML that can be saved as newsgraph.toml, each line saying its source."""
+    lines = ["[newsgraph]"]
+    for setting in SETTINGS:
+        value = getattr(settings, setting.name)
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, int):
+            text = str(value)
+        elif isinstance(value, tuple):
+            text = "[" + ", ".join(_toml_string(v) for v in value) + "]"
+        else:
+            text = _toml_string(str(value))
+        lines.append(f"{setting.name} = {text}  # {origin.get(setting.name, 'default')}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
