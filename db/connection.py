@@ -26,6 +26,8 @@ def _configure(conn: sqlite3.Connection, *, writer: bool) -> None:
         # NORMAL in WAL mode is durable against application crashes (kill -9); only an OS crash
         # can lose the last commits, never corrupt the file.
         conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA temp_store = MEMORY")
+        conn.execute("PRAGMA cache_size = -65536")  # 64 MiB: index pages of a big ingest stay hot
     else:
         conn.execute("PRAGMA query_only = ON")
 

@@ -76,6 +76,16 @@ _UPSERT_FILE = (
 )
 
 
+class _FileFailed(Exception):
+    """One file's rows could not be stored; the batch is redone with per-file savepoints."""
+
+
+def _is_fatal(error: sqlite3.DatabaseError) -> bool:
+    """Disk full and I/O errors fail the whole batch: nothing may be half-written."""
+    text = str(error).lower()
+    return isinstance(error, sqlite3.OperationalError) and ("disk" in text or "i/o" in text)
+
+
 def _image_rows(owner_id: int, images: Sequence[ImageRecord]) -> list[tuple[Any, ...]]:
     return [
         (owner_id, position, i.url, i.width, i.height, i.is_cached, i.title)
@@ -105,7 +115,26 @@ class Writer:
         deletions: Iterable[str] = (),
         touched: Iterable[FileStamp] = (),
     ) -> BatchResult:
-        """Apply parsed files, deleted paths and unchanged-content stamps in one transaction."""
+        """Apply parsed files, deleted paths and unchanged-content stamps in one transaction.
+
+        Optimistic: the batch first runs without savepoints (a savepoint per file costs as much
+        as the article's insert). Only if a file's rows fail to store is the batch rolled back
+        and redone with one savepoint per file, so that file alone becomes an ingest error.
+        """
+        outcomes, deletions, touched = list(outcomes), list(deletions), list(touched)
+        try:
+            return self._apply(outcomes, deletions, touched, isolate=False)
+        except _FileFailed:
+            return self._apply(outcomes, deletions, touched, isolate=True)
+
+    def _apply(
+        self,
+        outcomes: list[FileOutcome],
+        deletions: list[str],
+        touched: list[FileStamp],
+        *,
+        isolate: bool,
+    ) -> BatchResult:
         result = BatchResult()
         now = to_db_time(utc_now())
         self.conn.execute("BEGIN IMMEDIATE")
@@ -115,14 +144,11 @@ class Writer:
                 self._touch(stamp, now)
                 result.unchanged += 1
             for outcome in outcomes:
-                self._in_savepoint(
-                    outcome.stamp.path,
-                    result,
-                    now,
-                    partial(self._apply_outcome, outcome, now, result),
-                )
+                action = partial(self._apply_outcome, outcome, now, result)
+                self._one_file(outcome.stamp.path, result, now, action, isolate)
             for path in deletions:
-                self._in_savepoint(path, result, now, partial(self._delete_path, path, now, result))
+                action = partial(self._delete_path, path, now, result)
+                self._one_file(path, result, now, action, isolate)
             self._flush_rows()
             if result.deleted or result.updated:
                 self._drop_orphans()
@@ -135,16 +161,24 @@ class Writer:
             raise
         return result
 
-    def _in_savepoint(
-        self, path: str, result: BatchResult, now: str, action: Callable[[], None]
+    def _one_file(
+        self, path: str, result: BatchResult, now: str, action: Callable[[], None], isolate: bool
     ) -> None:
+        if not isolate:
+            try:
+                action()
+            except sqlite3.DatabaseError as error:
+                if _is_fatal(error):
+                    raise
+                raise _FileFailed(path) from error
+            return
         self.conn.execute("SAVEPOINT one_file")
         marks = (len(self._changes), len(self._files), len(self._cleared))
         try:
             action()
         except sqlite3.DatabaseError as error:
-            if isinstance(error, sqlite3.OperationalError) and "disk" in str(error).lower():
-                raise  # disk full / I/O error: the whole batch must fail, nothing half-written
+            if _is_fatal(error):
+                raise
             self.conn.execute("ROLLBACK TO one_file")
             del self._changes[marks[0] :], self._files[marks[1] :], self._cleared[marks[2] :]
             self._forget_ids()
