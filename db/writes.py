@@ -80,7 +80,12 @@ class _FileFailed(Exception):
     """One file's rows could not be stored; the batch is redone with per-file savepoints."""
 
 
-def _is_fatal(error: sqlite3.DatabaseError) -> bool:
+# What one file's bad values can raise: constraint errors, and OverflowError for an integer
+# beyond SQLite's 64 bits.
+_STORE_FAILURES = (sqlite3.DatabaseError, OverflowError)
+
+
+def _is_fatal(error: Exception) -> bool:
     """Disk full and I/O errors fail the whole batch: nothing may be half-written."""
     text = str(error).lower()
     return isinstance(error, sqlite3.OperationalError) and ("disk" in text or "i/o" in text)
@@ -167,7 +172,7 @@ class Writer:
         if not isolate:
             try:
                 action()
-            except sqlite3.DatabaseError as error:
+            except _STORE_FAILURES as error:
                 if _is_fatal(error):
                     raise
                 raise _FileFailed(path) from error
@@ -176,7 +181,7 @@ class Writer:
         marks = (len(self._changes), len(self._files), len(self._cleared))
         try:
             action()
-        except sqlite3.DatabaseError as error:
+        except _STORE_FAILURES as error:
             if _is_fatal(error):
                 raise
             self.conn.execute("ROLLBACK TO one_file")

@@ -293,3 +293,26 @@ def test_another_applications_database_is_refused(tmp_path: Path) -> None:
 def test_database_in_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(DatabaseUnavailable, match="does not exist"):
         open_writer(tmp_path / "nope" / "x.db")
+
+
+def test_a_file_whose_rows_cannot_be_stored_costs_only_that_file(db_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from db.records import ArticleRecord, FileOutcome, FileStamp
+
+    def outcome(path: str, quality: int) -> FileOutcome:
+        article = ArticleRecord(
+            path=path, slug=path, title=path, web_url=f"https://x.example/{path}",
+            published_at=datetime(2024, 1, 1, tzinfo=UTC), quality=quality,
+        )  # fmt: skip
+        return FileOutcome(stamp=FileStamp(path, 1, 1, path), article=article)
+
+    conn = open_writer(db_path)
+    result = Writer(conn).apply_batch([outcome("a", 1), outcome("b", 2**70), outcome("c", 3)])
+    read_db = conn
+    assert (result.created, result.errors) == (2, 1)
+    assert [f.path for f in result.failures] == ["b"]
+    assert rows(read_db, "SELECT path FROM articles ORDER BY path") == [("a",), ("c",)]
+    assert rows(read_db, "SELECT path FROM ingest_errors") == [("b",)]
+    assert rows(read_db, "SELECT path FROM changes ORDER BY seq") == [("a",), ("c",)]
+    conn.close()
