@@ -17,7 +17,8 @@ from ingest.fields import Fields
 from ingest.frontmatter import FrontMatterNotClosed, normalise_newlines, split_front_matter
 from ingest.limits import ParseLimits
 from ingest.values import jsonable
-from ingest.yaml_loader import YamlProblem, build_values, compose_front_matter, has_key
+from ingest.yaml_loader import YamlProblem, compose_front_matter, has_key
+from ingest.yaml_values import build_values
 
 _DEFAULT_LIMITS = ParseLimits()
 _DATE_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}-")
@@ -58,12 +59,13 @@ def decode_article(
     """Decode UTF-8 (a BOM is dropped) and parse; bad UTF-8 is reported at its first bad byte."""
     if len(data) > limits.max_bytes:
         raise _too_large(path, limits)
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     try:
-        text = data.decode("utf-8-sig")
+        text = data[bom:].decode("utf-8")
     except UnicodeDecodeError as exc:
-        start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-        line, column = _position_after(data[start : exc.start].decode("utf-8"))
-        message = f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        line, column = _position_after(data[bom : bom + exc.start].decode("utf-8"))
+        offset = bom + exc.start
+        message = f"not valid UTF-8 (byte 0x{data[offset]:02x} at offset {offset})"
         raise ArticleError(ErrorRecord(path, message, line, column)) from None
     return _parse_text(text, path, limits)
 
@@ -126,6 +128,7 @@ def _article(
     fields: Fields, data: dict[str, Any], path: str, body: str, warnings: tuple[str, ...]
 ) -> ArticleRecord:
     extra = {key: jsonable(value) for key, value in data.items() if key not in _ARTICLE_KEYS}
+    title = fields.title(data, "")
     published_at = fields.required_timestamp(data, "publishedDateTime", "")
     web_url = fields.url(data, "webUrl", "")
     original_url = fields.url(data, "originalUrl", "")
@@ -138,7 +141,7 @@ def _article(
     return ArticleRecord(
         path=path,
         slug=slug_for(path),
-        title=fields.title(data, ""),
+        title=title,
         published_at=published_at,
         web_url=web_url,
         body=body,
