@@ -62,7 +62,7 @@ def _is_block(value: Any) -> bool:
     kind = type(value)
     if kind is str or kind is int or kind is datetime or not value:
         return False
-    return kind is dict or kind is list or isinstance(value, Mapping | tuple)
+    return kind is dict or kind is list or isinstance(value, Mapping | list | tuple)
 
 
 def _emit_mapping(lines: list[str], mapping: Mapping[str, Any], indent: str) -> None:
@@ -78,14 +78,14 @@ def _emit_mapping(lines: list[str], mapping: Mapping[str, Any], indent: str) -> 
             lines.append(f"{indent}{head}: {value}")
         elif kind is datetime:
             lines.append(f"{indent}{head}: {_timestamp(value)}")
-        elif not value or not (kind is dict or kind is list or isinstance(value, Mapping | tuple)):
+        elif not _is_block(value):
             lines.append(f"{indent}{head}: {_scalar(value)}")
-        elif kind is list or kind is tuple:
-            lines.append(f"{indent}{head}:")
-            _emit_sequence(lines, value, indent + "  ")
-        else:
+        elif isinstance(value, Mapping):
             lines.append(f"{indent}{head}:")
             _emit_mapping(lines, value, indent + "  ")
+        else:
+            lines.append(f"{indent}{head}:")
+            _emit_sequence(lines, value, indent + "  ")
 
 
 def _emit_sequence(lines: list[str], items: Sequence[Any], indent: str) -> None:
