@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -22,15 +23,31 @@ def known_files(conn: sqlite3.Connection) -> dict[str, KnownFile]:
     }
 
 
-def known_paths_under(conn: sqlite3.Connection, folder: str) -> list[str]:
-    """Paths of files stored under a relative folder (for a folder deleted or moved out)."""
-    prefix = folder.rstrip("/") + "/"
-    return [
-        row[0]
+def known_files_at(conn: sqlite3.Connection, paths: Sequence[str]) -> dict[str, KnownFile]:
+    """What the store remembers of just these paths (the watcher's drains are small)."""
+    known: dict[str, KnownFile] = {}
+    for start in range(0, len(paths), 500):
+        chunk = list(paths[start : start + 500])
+        marks = ", ".join("?" for _ in chunk)
         for row in conn.execute(
-            "SELECT path FROM files WHERE substr(path, 1, ?) = ?", [len(prefix), prefix]
+            f"SELECT path, size, mtime_ns, sha256, state FROM files WHERE path IN ({marks})",  # noqa: S608
+            chunk,
+        ):
+            known[row[0]] = KnownFile(row[1], row[2], row[3], row[4])
+    return known
+
+
+def known_files_under(conn: sqlite3.Connection, folder: str) -> dict[str, KnownFile]:
+    """What the store remembers of files under a relative folder (created, moved or deleted)."""
+    prefix = folder.rstrip("/") + "/"
+    return {
+        row[0]: KnownFile(row[1], row[2], row[3], row[4])
+        for row in conn.execute(
+            "SELECT path, size, mtime_ns, sha256, state FROM files "
+            "WHERE path >= ? AND path < ? ORDER BY path",
+            [prefix, prefix[:-1] + "0"],  # "0" sorts right after "/": the prefix range
         )
-    ]
+    }
 
 
 def file_counts(conn: sqlite3.Connection) -> dict[str, int]:

@@ -73,13 +73,18 @@ def is_candidate(relpath: str, include: Sequence[str] = (), exclude: Sequence[st
 
 
 def walk(
-    root: Path, include: Sequence[str] = (), exclude: Sequence[str] = ()
+    root: Path,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    unreadable: list[str] | None = None,
 ) -> Iterator[tuple[str, int, int]]:
     """Yield (relative path, size, mtime_ns) of every candidate file under `root`.
 
-    Order is sorted by path, so ingests are repeatable. Folder symlinks are not descended (no loops, nothing outside the root); file symlinks are
-    yielded and checked when read. A file that cannot be stat'ed is yielded with size -1 so that
-    reading it records why.
+    Order is sorted by path, so ingests are repeatable. Folder symlinks are not descended (no
+    loops, nothing outside the root); file symlinks are yielded and checked when read. A file
+    that cannot be stat'ed is yielded with size -1 so that reading it records why. Folders that
+    cannot be listed are appended to `unreadable` (relative prefixes ending in `/`, `""` for
+    the root) so that the caller deletes nothing under them.
     """
     stack = [(root, "")]
     while stack:
@@ -87,6 +92,8 @@ def walk(
         try:
             entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
         except OSError:
+            if unreadable is not None:
+                unreadable.append(prefix)
             continue
         subfolders: list[tuple[Path, str]] = []
         for entry in entries:

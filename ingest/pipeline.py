@@ -103,7 +103,7 @@ class Pipeline:
         limits: ParseLimits | None = None,
         *,
         workers: int | None = None,
-        batch_size: int = 500,
+        batch_size: int = 2000,
         batch_seconds: float = 0.25,
     ) -> None:
         self.root = root

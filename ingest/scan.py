@@ -54,6 +54,7 @@ def reconcile(
     exclude: Sequence[str] = (),
     on_total: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    on_batch: Callable[[BatchResult], None] | None = None,
 ) -> ScanSummary:
     """Bring the store in line with `pipeline.root`; raises ContentRootMissing if it is absent."""
     started = time.monotonic()
@@ -63,9 +64,10 @@ def reconcile(
     conn = pipeline.writer.conn
     known = known_files(conn)
     jobs: list[Job] = []
+    unreadable: list[str] = []
     seen = 0
     unchanged = 0
-    for relpath, size, mtime_ns in walk(root, include, exclude):
+    for relpath, size, mtime_ns in walk(root, include, exclude, unreadable):
         seen += 1
         previous = known.pop(relpath, None)
         if previous is not None and previous.size == size and previous.mtime_ns == mtime_ns:
@@ -73,10 +75,14 @@ def reconcile(
             continue
         jobs.append(Job(relpath, previous.sha256 if previous else None, size, mtime_ns))
     # What is left in `known` was not found; files that no longer match the globs go too.
-    deletions = sorted(known)
+    deletions = [path for path in sorted(known) if not any(path.startswith(p) for p in unreadable)]
+    if deletions and not root.is_dir():
+        # The root vanished during the walk (unmounted, deleted): the folders that could not be
+        # read look empty, and deleting their articles would empty the API.
+        raise ContentRootMissing(f"content root {root} disappeared during the scan")
     if on_total is not None:
         on_total(len(jobs))
-    result = pipeline.run(jobs, deletions, on_progress=on_progress)
+    result = pipeline.run(jobs, deletions, on_progress=on_progress, on_batch=on_batch)
     counts = file_counts(conn)
     summary = ScanSummary(
         new=result.created,
