@@ -4,11 +4,12 @@
 
 Generates N synthetic articles (`newsgraph.demo`) into a temporary folder and measures, in one
 run: (a) the baseline of the issue, a single-process read + front-matter split + libyaml load
-(no validation, no database), with (a') our full parser beside it for comparison; (b) a cold `newsgraph ingest` subprocess into a fresh database; (c) a warm re-run with
-nothing changed. The ratios (b)/(a) and (c)/(a) are the point: they say whether the parse pool
-and the store pay for themselves and whether unchanged files are skipped without being parsed,
-independently of how fast this machine is. Peak RSS comes from `os.wait4` (exact, per process);
-a cold run over N/4 files shows whether memory grows with the number of files.
+(no validation, no database), with (a') our full parser beside it for comparison; (b) a cold
+`newsgraph ingest` subprocess into a fresh database; (c) a warm re-run with nothing changed.
+The ratios (b)/(a) and (c)/(a) are the point: they say whether the parse pool and the store pay
+for themselves and whether unchanged files are skipped without being parsed, independently of
+how fast this machine is. Peak RSS comes from `os.wait4` (exact, per process); a cold run over
+N/4 files shows whether memory grows with the number of files.
 """
 
 from __future__ import annotations
