@@ -134,8 +134,9 @@ class Pipeline:
                 yield process_file(self.root, job, self.limits)
             return
         executor = self._executor()
-        # A bounded window of in-flight chunks keeps memory flat however many files there are.
-        window = self.workers * 4
+        # A bounded window of in-flight chunks keeps memory flat however many files there are;
+        # it covers a whole batch so that the workers keep parsing while the writer commits.
+        window = self.workers * 4 + self.batch_size // CHUNK_SIZE
         futures: deque[Future[list[Result]]] = deque()
         for chunk in _chunks(jobs, CHUNK_SIZE):
             futures.append(executor.submit(_process_chunk, self.root, chunk, self.limits))
