@@ -36,6 +36,7 @@ test: check
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.query
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from db.errors import StoreError
+from db.errors import StoreError, StoreWriteFailed
 from newsgraph.config import SETTINGS, ConfigError, Settings, format_settings, resolve
 from newsgraph.logs import configure_logging
 
@@ -86,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "schema":
             from newsgraph.serve import print_schema
 
-            print(print_schema())
+            print(print_schema(), end="")
             return EXIT_OK
         settings, origin = _settings(args)
         if args.command == "config":
@@ -102,6 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "watch": commands.run_watch,
         }[args.command]
         return handler(settings, args)
+    except StoreWriteFailed as error:  # disk full or I/O error mid-run: not a usage problem
+        print(f"newsgraph: error: {error}", file=sys.stderr)
+        return EXIT_ERRORS
     except (ConfigError, StoreError) as error:
         print(f"newsgraph: error: {error}", file=sys.stderr)
         return EXIT_USAGE

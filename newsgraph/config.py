@@ -39,6 +39,8 @@ class Settings:
     watch: bool = True
     poll: bool = False
     debounce_ms: int = 50
+    reader_threads: int = 4
+    max_page_size: int = 100
     log_level: str = "info"
     log_format: str = "text"
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -92,6 +94,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("watch", "watch the content root for changes", ("serve", "config")),
     Setting("poll", "use a polling observer (network filesystems)", _LIVE),
     Setting("debounce_ms", "quiet period before ingesting a changed file", _LIVE),
+    Setting("reader_threads", "read-only SQLite connections serving queries", ("serve", "config")),
+    Setting("max_page_size", "largest first/last a query may ask for", ("serve", "config")),
     Setting("log_level", "debug, info, warning or error", (*_RUN, "config"),
             ("debug", "info", "warning", "error")),
     Setting("log_format", "text for terminals, json for log shippers", (*_RUN, "config"),

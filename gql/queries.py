@@ -1,0 +1,149 @@
+"""The root `Query` type: entry points into articles, providers, topics and the ingest."""
+
+from __future__ import annotations
+
+from typing import cast
+
+import strawberry
+
+from gql import lookups
+from gql.connections import article_connection
+from gql.context import Info
+from gql.inputs import ArticleFilter, ArticleOrder, ProviderOrder, SearchMode, TopicOrder
+from gql.types import (
+    Article,
+    ArticleConnection,
+    ArticleFacets,
+    IngestErrorConnection,
+    IngestStatus,
+    Node,
+    Provider,
+    ProviderConnection,
+    Topic,
+    TopicConnection,
+)
+
+
+async def _node(info: Info, id: strawberry.ID) -> Node | None:
+    return cast("Node | None", await lookups.node_by_id(info, id))
+
+
+async def _nodes(info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+    return cast("list[Node | None]", await lookups.nodes_by_ids(info, list(ids)))
+
+
+async def _article(
+    info: Info,
+    id: strawberry.ID | None = None,
+    path: str | None = None,
+    web_url: str | None = None,
+) -> Article | None:
+    return cast("Article | None", await lookups.article_by(info, id, path, web_url))
+
+
+async def _articles(
+    info: Info,
+    filter: ArticleFilter | None = None,
+    search: str | None = None,
+    search_mode: SearchMode = SearchMode.SIMPLE,
+    order_by: list[ArticleOrder] | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> ArticleConnection:
+    connection = await article_connection(
+        info, filter=filter, search=search, search_mode=search_mode, order_by=order_by,
+        first=first, after=after, last=last, before=before,
+    )  # fmt: skip
+    return cast("ArticleConnection", connection)
+
+
+async def _article_facets(
+    info: Info,
+    filter: ArticleFilter | None = None,
+    search: str | None = None,
+    search_mode: SearchMode = SearchMode.SIMPLE,
+    limit: int = 20,
+) -> ArticleFacets:
+    return cast("ArticleFacets", await lookups.facets(info, filter, search, search_mode, limit))
+
+
+async def _provider(info: Info, domain: str) -> Provider | None:
+    return cast("Provider | None", await lookups.provider_by_domain(info, domain))
+
+
+async def _providers(
+    info: Info,
+    search: str | None = None,
+    order_by: ProviderOrder | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> ProviderConnection:
+    connection = await lookups.provider_connection(info, search, order_by, first, after)
+    return cast("ProviderConnection", connection)
+
+
+async def _topic(info: Info, name: str) -> Topic | None:
+    return cast("Topic | None", await lookups.topic_by_name(info, name))
+
+
+async def _topics(
+    info: Info,
+    search: str | None = None,
+    order_by: TopicOrder | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> TopicConnection:
+    connection = await lookups.topic_connection(info, search, order_by, first, after)
+    return cast("TopicConnection", connection)
+
+
+async def _ingest_status(info: Info) -> IngestStatus:
+    return cast("IngestStatus", await lookups.ingest_status(info))
+
+
+async def _ingest_errors(
+    info: Info, first: int | None = None, after: str | None = None
+) -> IngestErrorConnection:
+    return cast("IngestErrorConnection", await lookups.ingest_errors(info, first, after))
+
+
+@strawberry.type
+class Query:
+    node: Node | None = strawberry.field(resolver=_node, description="Any object by its id.")
+    nodes: list[Node | None] = strawberry.field(
+        resolver=_nodes, description="Objects by id, in order; null where none (max 100)."
+    )
+    article: Article | None = strawberry.field(
+        resolver=_article,
+        description="One article by exactly one of: id, path (relative to the content root), "
+        "or webUrl (the smallest path wins when files share a URL).",
+    )
+    articles: ArticleConnection = strawberry.field(
+        resolver=_articles,
+        description="Articles, filtered, searched and ordered (newest first by default, most "
+        "relevant first when searching), paged by cursor. first/last default 20, max 100.",
+    )
+    article_facets: ArticleFacets = strawberry.field(
+        resolver=_article_facets,
+        description="Counts by topic, provider, month and published over the selection.",
+    )
+    provider: Provider | None = strawberry.field(
+        resolver=_provider, description="A provider by domain (case-insensitive)."
+    )
+    providers: ProviderConnection = strawberry.field(
+        resolver=_providers, description="Providers whose name or domain contains `search`."
+    )
+    topic: Topic | None = strawberry.field(
+        resolver=_topic, description="A topic by name (case-insensitive)."
+    )
+    topics: TopicConnection = strawberry.field(
+        resolver=_topics, description="Topics whose name contains `search`."
+    )
+    ingest_status: IngestStatus = strawberry.field(
+        resolver=_ingest_status, description="What is stored now, and the newest change."
+    )
+    ingest_errors: IngestErrorConnection = strawberry.field(
+        resolver=_ingest_errors, description="Files that could not be ingested, by path."
+    )
