@@ -6,6 +6,7 @@ and WAL lets them read a consistent snapshot while the writer commits.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -76,6 +77,15 @@ def open_writer(path: str | Path) -> sqlite3.Connection:
         raise DatabaseUnavailable(
             f"cannot create database {path}: folder {path.parent} does not exist"
         )
+    # SQLite opens a file it cannot write read-only without a word (on a read-only mount, when
+    # its -wal and -shm are left from a crash) and only fails at the first write, mid-ingest.
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise DatabaseUnavailable(
+            f"cannot write database {path}: folder {path.parent} is not writable "
+            "(SQLite creates its -wal and -shm files next to the database)"
+        )
+    if path.exists() and not os.access(path, os.W_OK):
+        raise DatabaseUnavailable(f"cannot write database {path}: the file is not writable")
     _check_is_ours(path)
     try:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)

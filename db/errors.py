@@ -17,3 +17,10 @@ class NotANewsgraphDatabase(StoreError):
 
 class DatabaseTooNew(StoreError):
     """The database was migrated by a newer newsgraph than this one."""
+
+
+class StoreWriteFailed(StoreError):
+    """A batch could not be written (disk full, I/O error); it was rolled back whole.
+
+    Earlier batches stay committed, so the store is consistent, just behind the content.
+    """

@@ -7,15 +7,18 @@ file in its own savepoint, so one unexpected failure costs that file alone, neve
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 from db.convert import slugify, to_db_time, topic_key, utc_now
+from db.errors import StoreWriteFailed
 from db.records import (
     ArticleRecord,
     ChangeOp,
@@ -41,12 +44,18 @@ class BatchResult:
     errors: int = 0
     last_seq: int | None = None
     failures: list[ErrorRecord] = field(default_factory=list)
+    # For operators' metrics: time spent in the write transaction, and for each article written
+    # the seconds from its file's mtime to the commit (how long a change took to become visible).
+    seconds: float = 0.0
+    change_lags: list[float] = field(default_factory=list)
 
     def add(self, other: BatchResult) -> None:
         for name in ("created", "updated", "deleted", "unchanged", "skipped", "errors"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.last_seq = other.last_seq if other.last_seq is not None else self.last_seq
         self.failures.extend(other.failures)
+        self.seconds += other.seconds
+        self.change_lags.extend(other.change_lags)
 
     @property
     def changed(self) -> int:
@@ -110,6 +119,7 @@ class Writer:
         self._changes: list[tuple[str, int, str, str]] = []
         self._files: list[tuple[Any, ...]] = []
         self._cleared: list[tuple[str]] = []
+        self._mtimes_ns: list[int] = []  # of the articles written in this batch
 
     # -- batches ---------------------------------------------------------------------------
 
@@ -141,8 +151,9 @@ class Writer:
     ) -> BatchResult:
         result = BatchResult()
         now = to_db_time(utc_now())
+        started = time.perf_counter()
         self.conn.execute("BEGIN IMMEDIATE")
-        self._changes, self._files, self._cleared = [], [], []
+        self._changes, self._files, self._cleared, self._mtimes_ns = [], [], [], []
         try:
             for stamp in touched:
                 self._touch(stamp, now)
@@ -159,9 +170,21 @@ class Writer:
             row = self.conn.execute("SELECT max(seq) FROM changes").fetchone()
             result.last_seq = row[0]
             self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
+            result.seconds = time.perf_counter() - started
+            committed = time.time()
+            result.change_lags = [max(0.0, committed - m / 1e9) for m in self._mtimes_ns]
+        except BaseException as error:
+            # SQLite rolls back by itself on some errors (SQLITE_FULL, SQLITE_IOERR): a second
+            # ROLLBACK would raise "no transaction is active" and hide the real cause.
+            if self.conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
             self._forget_ids()
+            if isinstance(error, Exception) and _is_fatal(error):
+                raise StoreWriteFailed(
+                    f"cannot write to the database: {error}; the batch in progress was rolled "
+                    "back, earlier batches are kept"
+                ) from error
             raise
         return result
 
@@ -187,7 +210,7 @@ class Writer:
             del self._changes[marks[0] :], self._files[marks[1] :], self._cleared[marks[2] :]
             self._forget_ids()
             failure = ErrorRecord(path=path, message=f"could not store: {error}")
-            log.error("%s", failure)
+            log.error("%s", failure, extra={"path": path})
             result.failures.append(failure)
             result.errors += 1
             self._record_error(failure, now)
@@ -209,6 +232,7 @@ class Writer:
             op = self._upsert_article(outcome.article, now)
             self._upsert_file(stamp, "article", None, outcome.article.warnings, now)
             self._cleared.append((stamp.path,))
+            self._mtimes_ns.append(stamp.mtime_ns)
             if op == "created":
                 result.created += 1
             else:

@@ -117,6 +117,26 @@ def walk(
         stack.extend(reversed(subfolders))  # sorted order: the first spelling seen is stable
 
 
+def stored_path(relpath: str) -> str:
+    """The path as the store keeps it: always valid Unicode, so SQLite TEXT can hold it.
+
+    A file name that is not valid UTF-8 reaches Python as a str with lone surrogates
+    (surrogateescape), which cannot be encoded for SQLite; its undecodable bytes are shown as
+    `\\xNN` instead. Such a file is only ever an ingest error (`pipeline.process_file`), so this
+    label is never opened: the real name is kept for reading, this one for the store.
+    """
+    if relpath.isascii():
+        return relpath
+    try:
+        relpath.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            return relpath.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:  # a surrogate no file name decodes to
+            return relpath.encode("utf-8", "backslashreplace").decode("utf-8")
+    return relpath
+
+
 def _fail(relpath: str, message: str) -> ArticleError:
     return ArticleError(ErrorRecord(path=relpath, message=message))
 

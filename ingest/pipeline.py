@@ -21,7 +21,7 @@ from pathlib import Path
 from db.records import ErrorRecord, FileOutcome, FileStamp
 from db.writes import BatchResult, Writer
 from ingest.errors import ArticleError, NotAnArticle
-from ingest.files import read_file
+from ingest.files import read_file, stored_path
 from ingest.limits import ParseLimits
 from ingest.parse import decode_article
 
@@ -55,6 +55,12 @@ Result = FileOutcome | FileStamp | Gone
 
 def process_file(root: Path, job: Job, limits: ParseLimits) -> Result:
     """Read, hash and parse one file. Never raises: every failure is an outcome."""
+    if stored_path(job.relpath) != job.relpath:
+        # The path is the article's identity and is served as text: a name that is not UTF-8
+        # cannot be stored or served faithfully, so the file is an error, never read.
+        stamp = _unread_stamp(job)
+        message = "file name is not valid UTF-8; rename the file to ingest it"
+        return FileOutcome(stamp=stamp, error=ErrorRecord(path=stamp.path, message=message))
     try:
         data, stamp = read_file(root, job.relpath, max_bytes=limits.max_bytes)
     except FileNotFoundError:
@@ -81,7 +87,8 @@ def process_file(root: Path, job: Job, limits: ParseLimits) -> Result:
 
 def _unread_stamp(job: Job) -> FileStamp:
     """A file we refused to read is remembered by size and mtime, so it is not retried unchanged."""
-    return FileStamp(path=job.relpath, size=job.size, mtime_ns=job.mtime_ns, sha256="")
+    path = stored_path(job.relpath)
+    return FileStamp(path=path, size=job.size, mtime_ns=job.mtime_ns, sha256="")
 
 
 def _process_chunk(root: Path, jobs: Sequence[Job], limits: ParseLimits) -> list[Result]:

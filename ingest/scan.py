@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from db.filestate import file_counts, known_files
 from db.writes import BatchResult
 from ingest.errors import IngestError
-from ingest.files import walk
+from ingest.files import stored_path, walk
 from ingest.pipeline import Job, Pipeline
 
 
@@ -69,7 +69,7 @@ def reconcile(
     unchanged = 0
     for relpath, size, mtime_ns in walk(root, include, exclude, unreadable):
         seen += 1
-        previous = known.pop(relpath, None)
+        previous = known.pop(stored_path(relpath), None)  # a non-UTF-8 name is stored escaped
         if previous is not None and previous.size == size and previous.mtime_ns == mtime_ns:
             unchanged += 1
             continue

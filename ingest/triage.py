@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from db.filestate import KnownFile, known_files_at, known_files_under
-from ingest.files import is_candidate, walk
+from ingest.files import is_candidate, stored_path, walk
 from ingest.handler import Mark
 from ingest.pipeline import Job, Pipeline
 
@@ -59,9 +59,10 @@ class Triage:
     def sort(self, marks: dict[str, Mark]) -> Work:
         """Each path in its own try/except: one path that cannot be looked at costs only itself."""
         # One query for what the store knows; it gives jobs their hash, so an unchanged file is
-        # not parsed again and logs no change.
+        # not parsed again and logs no change. The store knows non-UTF-8 names by `stored_path`.
         known = known_files_at(
-            self.pipeline.writer.conn, [p for p, mark in marks.items() if not mark.is_dir]
+            self.pipeline.writer.conn,
+            [stored_path(p) for p, mark in marks.items() if not mark.is_dir],
         )
         work = Work()
         files = {relpath: mark for relpath, mark in marks.items() if not mark.is_dir}
@@ -83,13 +84,13 @@ class Triage:
     def _file(
         self, relpath: str, mark: Mark, known: dict[str, KnownFile], now: float, work: Work
     ) -> None:
-        previous = known.get(relpath)
+        previous = known.get(stored_path(relpath))
         sha = previous.sha256 if previous else None
         try:
             info = os.stat(self.root / relpath)
         except (FileNotFoundError, NotADirectoryError):
             if previous is not None:
-                work.deletions.add(relpath)
+                work.deletions.add(stored_path(relpath))
             return
         except OSError:  # unreadable: reading it in the pipeline records why
             work.jobs[relpath] = Job(relpath, sha)
@@ -112,18 +113,19 @@ class Triage:
         Files moved in with a folder arrive whole (a rename), so they are not made to wait.
         """
         folder = self.root / relpath
-        known = known_files_under(self.pipeline.writer.conn, relpath)
+        known = known_files_under(self.pipeline.writer.conn, stored_path(relpath))
         found: set[str] = set()
+        marked = {stored_path(path) for path in files}
         if folder.is_dir() and not folder.is_symlink():
             for sub, size, mtime_ns in walk(folder):
                 path = f"{relpath}/{sub}"
                 if path in files or not is_candidate(path, self.include, self.exclude):
                     continue  # a file with events of its own is judged by them
-                found.add(path)
-                previous = known.get(path)
+                found.add(stored_path(path))
+                previous = known.get(stored_path(path))
                 if previous is None or (previous.size, previous.mtime_ns) != (size, mtime_ns):
                     sha = previous.sha256 if previous else None
                     work.jobs[path] = Job(path, sha, size, mtime_ns)
         for path in known:
-            if path not in found and path not in files:
+            if path not in found and path not in marked:
                 work.deletions.add(path)

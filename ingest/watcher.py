@@ -333,4 +333,8 @@ class Watcher:
     def _log_errors(self, jobs: dict[str, Job]) -> None:
         for path, line, column, field, message in current_errors(self.pipeline.writer.conn):
             if path in jobs:
-                log.warning("%s:%s:%s: %s: %s", path, line or 0, column or 0, field or "-", message)
+                fields = {"path": path, "line": line, "column": column, "field": field}
+                log.warning(
+                    "%s:%s:%s: %s: %s", path, line or 0, column or 0, field or "-", message,
+                    extra=fields,
+                )  # fmt: skip
