@@ -100,6 +100,7 @@ class Watcher:
         self._rescans = 0
         self._in_flight = 0
         self._deferred: dict[str, Mark] = {}
+        self._needs_scan = False  # a reconcile is due (start-up, overflow) until one succeeds
         self._retry_at = 0.0
         self._failures = 0
         self._thread: threading.Thread | None = None
@@ -226,17 +227,33 @@ class Watcher:
     # -- the worker ------------------------------------------------------------------------
 
     def _run(self) -> None:
+        # A reconcile that fails (disk full, database locked by hand) is retried with a growing
+        # delay instead of ending the worker: the process must not keep serving while silently
+        # ingesting nothing.
+        self._needs_scan = self._observer is not None
+        failures = 0
         try:
-            if self._observer is not None:
-                self._scan()
+            self._scan_if_needed()
+        except Exception:
+            failures = 1
+            log.exception("watcher: start-up reconcile failed; retrying")
         finally:
             self._ready.set()
         while not self._stopping.is_set():
+            if failures:
+                self._stopping.wait(min(30.0, max(self.quiet, self.root_check_interval) * failures))
             try:
+                self._scan_if_needed()
                 self._cycle()
+                failures = 0
             except Exception:
+                failures += 1
                 log.exception("watcher: unexpected failure; retrying")
-                self._stopping.wait(max(self.quiet, self.root_check_interval))
+
+    def _scan_if_needed(self) -> None:
+        if self._needs_scan:
+            self._scan()
+            self._needs_scan = False
 
     def _cycle(self) -> None:
         if self._observer is None or not self._root_unchanged():
@@ -256,7 +273,8 @@ class Watcher:
             self._deferred = marks  # dropped by _await_root on the next cycle
             return
         if drained.rescan:
-            self._scan()
+            self._needs_scan = True
+            self._scan_if_needed()
         if marks:
             self._apply(marks)
 
