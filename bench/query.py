@@ -63,7 +63,7 @@ def serve(db: Path, port: int) -> None:
     from newsgraph.app import create_app
     from newsgraph.config import Settings
 
-    app = create_app(Settings(db=db))
+    app = create_app(Settings(db=db, watch=False))
     app.router.routes.extend(raw_routes(app.state.pool))
     uvicorn.run(
         app, host="127.0.0.1", port=port, loop="uvloop", http="httptools", log_level="warning"
@@ -186,7 +186,7 @@ GQL_SEARCH = (
 
 async def measure(port: int, db: Path, seconds: float, concurrency: int) -> None:
     topic, topic_size = biggest_topic(db)
-    last_page = (topic_size - 1) // 20
+    last_page = min(499, (topic_size - 1) // 20)  # page 500 when the topic is big enough
     deep_all, all_at, all_id = cursor_at(db, None, 499 * 20)
     deep_topic, topic_at, topic_id = cursor_at(db, topic, last_page * 20)
     on_topic = {"topic": topic}
