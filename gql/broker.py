@@ -1,0 +1,239 @@
+"""Fan-out of the change feed to subscribers, driven by the `changes` table.
+
+One `ChangeBroker` per server process tails `changes`. It wakes when the in-process writer
+signals a commit (`notify`, thread-safe) and otherwise checks `PRAGMA data_version` every
+`poll_interval` seconds, so a writer in another process (`newsgraph watch`) is seen within 50 ms.
+Each subscriber has a bounded buffer: a subscriber that falls `buffer_size` events behind is cut
+off with `SubscriberTooSlow` (and its `on_fail` hook closes the connection) instead of growing
+memory without bound.
+
+Resuming is gap-free and duplicate-free: `open(since)` registers the subscriber at the broker's
+current position P with no await in between, `batches()` replays `since < seq <= P` from the
+table, then yields the live events after P. A cursor the broker has not reached yet (another
+process's writer is a poll ahead) is fine: live events up to it are skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+from collections import deque
+from collections.abc import AsyncGenerator, Callable
+from functools import partial
+from pathlib import Path
+from typing import TypeVar
+
+from db.changes import ChangeRow, change_bounds, changes_after, data_version
+from db.pool import ReaderPool
+from gql.error_feed import IngestErrorFeed
+from gql.feed_errors import BrokerClosed, CursorError, SubscriberTooSlow
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+PAGE = 500
+OnFail = Callable[[Exception], None]
+__all__ = ["BrokerClosed", "ChangeBroker", "CursorError", "SubscriberTooSlow", "Subscription"]
+
+
+def _page(conn: sqlite3.Connection, *, after: int, upto: int | None) -> list[ChangeRow]:
+    return changes_after(conn, after, upto=upto, limit=PAGE)
+
+
+class Subscriber:
+    """One subscription's bounded buffer of live events."""
+
+    def __init__(self, buffer_size: int, on_fail: OnFail | None = None) -> None:
+        self.buffer_size = buffer_size
+        self.on_fail = on_fail
+        self._events: deque[ChangeRow] = deque()
+        self._ready = asyncio.Event()
+        self.failure: Exception | None = None
+
+    def offer(self, row: ChangeRow) -> bool:
+        """Buffer `row`; False when the subscriber has failed (now or before)."""
+        if self.failure is not None:
+            return False
+        if len(self._events) >= self.buffer_size:
+            self.fail(
+                SubscriberTooSlow(
+                    f"subscriber fell {self.buffer_size} events behind and was disconnected; "
+                    "resume with `since` set to the last cursor received"
+                )
+            )
+            return False
+        self._events.append(row)
+        self._ready.set()
+        return True
+
+    def fail(self, error: Exception) -> None:
+        if self.failure is not None:
+            return
+        self.failure = error
+        self._events.clear()  # the memory goes now, not when the consumer wakes up
+        self._ready.set()
+        if self.on_fail is not None:
+            try:
+                self.on_fail(error)
+            except Exception:
+                log.exception("subscriber on_fail hook failed")
+
+    async def next_batch(self, limit: int = PAGE) -> list[ChangeRow]:
+        """Every buffered event (at most `limit`), waiting for at least one."""
+        while not self._events:
+            if self.failure is not None:
+                raise self.failure
+            self._ready.clear()
+            await self._ready.wait()
+        count = min(limit, len(self._events))
+        return [self._events.popleft() for _ in range(count)]
+
+
+class Subscription:
+    """A registered subscriber and where its replay starts; iterate `batches()` once."""
+
+    def __init__(self, broker: ChangeBroker, subscriber: Subscriber, since: int | None) -> None:
+        self.broker = broker
+        self.subscriber = subscriber
+        self.start = broker.position
+        self.since = since
+
+    async def batches(self) -> AsyncGenerator[list[ChangeRow], None]:
+        """Replayed then live changes, in order, each exactly once, until failed or closed."""
+        cursor = self.start if self.since is None else self.since
+        try:
+            while cursor < self.start:
+                if self.subscriber.failure is not None:
+                    raise self.subscriber.failure
+                rows = await self.broker.read(partial(_page, after=cursor, upto=self.start))
+                if not rows:
+                    break
+                cursor = rows[-1].seq
+                yield rows
+            while True:
+                rows = [row for row in await self.subscriber.next_batch() if row.seq > cursor]
+                if rows:
+                    cursor = rows[-1].seq
+                    yield rows
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.broker.discard(self.subscriber)
+
+
+class ChangeBroker:
+    """Tails the change feed of the database at `path` and fans it out."""
+
+    def __init__(
+        self, path: str | Path, *, poll_interval: float = 0.05, buffer_size: int = 1000
+    ) -> None:
+        self._pool = ReaderPool(path, threads=1)  # one connection: data_version is per connection
+        self.poll_interval = poll_interval
+        self.buffer_size = buffer_size
+        self.position = 0
+        self.slow_disconnects = 0
+        self.errors = IngestErrorFeed(self.read, buffer_size)
+        self._subscribers: set[Subscriber] = set()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.closed = False
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._pool.open()
+        _low, self.position = await self._pool.submit(change_bounds)
+        self._task = asyncio.create_task(self._run(), name="newsgraph-change-broker")
+
+    def close_subscribers(self) -> None:
+        """Fail every subscriber with `BrokerClosed` (their hooks close their connections)."""
+        self.closed = True
+        for subscriber in list(self._subscribers):
+            subscriber.fail(BrokerClosed("the server is shutting down"))
+        self._subscribers.clear()
+        self.errors.close()
+
+    async def stop(self) -> None:
+        self.close_subscribers()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await asyncio.to_thread(self._pool.close)  # joins a thread: not on the event loop
+
+    def notify(self) -> None:
+        """Called from any thread after a commit: check the feed now instead of at the next poll."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # loop closed between the check and the call
+                loop.call_soon_threadsafe(self._wake.set)
+
+    async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` on the broker's connection; BrokerClosed once stopping (the pool is going)."""
+        if self.closed:
+            raise BrokerClosed("the server is shutting down")
+        return await self._pool.submit(work)
+
+    async def latest(self) -> int:
+        """The newest change seq in the table (what `lastChangeCursor` reports)."""
+        _low, high = await self.read(change_bounds)
+        return high
+
+    async def open(self, since: int | None = None, on_fail: OnFail | None = None) -> Subscription:
+        """Register a subscriber; `since` is checked first, so a bad cursor fails here."""
+        if since is not None:
+            low, high = await self.read(change_bounds)
+            if since > high:
+                raise CursorError(f"cursor {since} is ahead of the change feed (newest {high})")
+            if since < low:
+                raise CursorError(
+                    f"cursor {since} has expired: the change feed now starts after {low}; "
+                    "re-read what you need and subscribe without `since`"
+                )
+        if self.closed:
+            raise BrokerClosed("the server is shutting down")
+        subscriber = Subscriber(self.buffer_size, on_fail)
+        subscription = Subscription(self, subscriber, since)  # reads `position`: no await since
+        self._subscribers.add(subscriber)
+        return subscription
+
+    def discard(self, subscriber: Subscriber) -> None:
+        self._subscribers.discard(subscriber)
+
+    async def _run(self) -> None:
+        last_version: int | None = None
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            woken = self._wake.is_set()
+            self._wake.clear()
+            try:
+                version = await self._pool.submit(data_version)
+                if not woken and version == last_version:
+                    continue
+                last_version = version
+                await self._drain()
+                await self.errors.refresh()
+            except Exception:  # keep tailing: a transient error must not end every subscription
+                log.exception("change broker failed to read the change feed")
+
+    async def _drain(self) -> None:
+        while True:
+            rows = await self._pool.submit(partial(_page, after=self.position, upto=None))
+            for row in rows:
+                self.position = row.seq
+                for subscriber in list(self._subscribers):
+                    if not subscriber.offer(row):
+                        self._subscribers.discard(subscriber)
+                        if isinstance(subscriber.failure, SubscriberTooSlow):
+                            self.slow_disconnects += 1
+            if len(rows) < PAGE:
+                return

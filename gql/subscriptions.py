@@ -1,0 +1,206 @@
+"""The root `Subscription` type: article changes and ingest errors, live over WebSocket.
+
+`articleEvents(filter, since)` is fed by the process's `ChangeBroker` in batches. For each batch
+one reader job reads the changed articles as they are now and (with a filter) which of them
+match it: a single SQL check per batch, not per event. Every event then gets a fresh `Loaders`
+(a subscription's context outlives its events, and cached nested rows would go stale).
+
+Filter semantics, chosen for a frontend that keeps a filtered list up to date:
+- CREATED/UPDATED are sent when the article matches the filter *now* (events replayed with
+  `since` are judged by the article's current state, so the list converges on the truth).
+- DELETED is always sent, filter or not: the article is gone and cannot be matched, deletes are
+  rare, and dropping an id the client does not hold is a no-op. This stays correct across a
+  `since` resume, when the server cannot know what the client holds.
+- An UPDATED article that this subscription sent before and that no longer matches is sent
+  once with `article: null`, meaning "drop it from your list". (After a resume the server has
+  not sent it yet on this subscription, so a client that must be exact refetches its list.)
+
+A subscriber that falls `subscriber_buffer` events behind is disconnected (close code 1008 with
+the reason), and at shutdown every subscription closes with 1001; both resume with `since`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import AsyncGenerator
+from functools import partial
+
+import strawberry
+from starlette.websockets import WebSocket, WebSocketState
+
+from db.changes import ChangeRow
+from db.filters import ArticleFilterSpec
+from db.live import matching_article_ids
+from gql.broker import ChangeBroker
+from gql.context import Info
+from gql.errors import ApiError, BadArgument
+from gql.feed_errors import BrokerClosed, CursorError, SubscriberTooSlow
+from gql.ids import encode_id
+from gql.inputs import ArticleFilter, filter_spec
+from gql.live_types import (
+    ArticleEvent,
+    ArticleEventKind,
+    CursorExpired,
+    IngestErrorEvent,
+    IngestErrorEventKind,
+    decode_change_cursor,
+    encode_change_cursor,
+)
+from gql.loaders import Loaders
+from gql.nodes import ArticleNode, adopt
+
+SLOW_CODE = 1008  # policy violation: the client did not read its events
+SHUTDOWN_CODE = 1001  # going away
+_closing: set[asyncio.Task[None]] = set()  # strong references until each close is done
+
+
+def _broker(info: Info) -> ChangeBroker:
+    if info.context.live is None:
+        raise ApiError("subscriptions are not available on this endpoint")
+    return info.context.live.broker
+
+
+def _close_connection(info: Info, error: Exception) -> None:
+    """The `on_fail` hook: close this subscription's WebSocket with the reason.
+
+    Called synchronously by the broker, maybe while the operation is blocked sending to a
+    client that does not read, so the close runs as its own task.
+    """
+    websocket = info.context.request
+    if not isinstance(websocket, WebSocket):
+        return
+    if isinstance(error, SubscriberTooSlow):
+        code, reason = SLOW_CODE, "subscriber too slow; resume with since=<last cursor>"
+    else:
+        code, reason = SHUTDOWN_CODE, "server shutting down; resume with since=<last cursor>"
+    task = asyncio.get_running_loop().create_task(_close_quietly(websocket, code, reason))
+    _closing.add(task)
+    task.add_done_callback(_closing.discard)
+
+
+async def _close_quietly(websocket: WebSocket, code: int, reason: str) -> None:
+    if websocket.application_state != WebSocketState.CONNECTED:
+        return
+    with contextlib.suppress(Exception):  # already closing or gone: nothing left to tell
+        await websocket.close(code=code, reason=reason)
+
+
+async def _until_cancelled() -> None:
+    """After a disconnect the operation ends when Strawberry sees the socket close."""
+    await asyncio.Event().wait()
+
+
+def _read_batch(
+    loaders: Loaders,
+    spec: ArticleFilterSpec | None,
+    paths: list[str],
+    conn: sqlite3.Connection,
+) -> tuple[dict[str, ArticleNode], set[int] | None]:
+    found = loaders.fetch_articles_by_path(conn, paths) if paths else {}
+    if spec is None:
+        return found, None
+    return found, matching_article_ids(conn, [node.id for node in found.values()], spec)
+
+
+def _event(row: ChangeRow, article: ArticleNode | None, kind: str | None = None) -> ArticleEvent:
+    return ArticleEvent(
+        kind=ArticleEventKind(kind or row.op),
+        cursor=encode_change_cursor(row.seq),
+        article_id=strawberry.ID(encode_id("Article", row.path)),
+        path=row.path,
+        article=article,  # type: ignore[arg-type]  # nodes are what Article fields read
+        at=row.at,  # type: ignore[arg-type]
+    )
+
+
+async def _article_events(
+    info: Info, filter: ArticleFilter | None = None, since: str | None = None
+) -> AsyncGenerator[ArticleEvent, None]:
+    broker = _broker(info)
+    spec = filter_spec(filter)
+    after = None if since is None else decode_change_cursor(since)
+    try:
+        subscription = await broker.open(after, on_fail=partial(_close_connection, info))
+    except CursorError as error:
+        kind = CursorExpired if "expired" in str(error) else BadArgument
+        raise kind(f"`since`: {error}") from None
+    except BrokerClosed:
+        raise ApiError("the server is shutting down; reconnect shortly") from None
+    return _deliver(info, subscription.batches(), spec)
+
+
+async def _deliver(
+    info: Info, batches: AsyncGenerator[list[ChangeRow], None], spec: ArticleFilterSpec | None
+) -> AsyncGenerator[ArticleEvent, None]:
+    sent: set[str] = set()  # paths delivered under the filter: for "no longer matches"
+    try:
+        async for batch in batches:
+            paths = sorted({row.path for row in batch if row.op != "deleted"})
+            loaders = info.context.fresh_loaders()
+            found, matching = await info.context.pool.submit(
+                partial(_read_batch, loaders, spec, paths)
+            )
+            for row in batch:
+                article = found.get(row.path) if row.op != "deleted" else None
+                if row.op == "deleted":
+                    sent.discard(row.path)
+                    event = _event(row, None)
+                elif matching is None:
+                    event = _event(row, article)
+                elif article is not None and article.id in matching:
+                    sent.add(row.path)
+                    event = _event(row, article)
+                elif row.op == "updated" and row.path in sent:
+                    sent.discard(row.path)
+                    event = _event(row, None)
+                else:
+                    continue
+                if article is not None:
+                    adopt([article], info.context.fresh_loaders())  # fresh caches per event
+                yield event
+    except (SubscriberTooSlow, BrokerClosed):
+        await _until_cancelled()  # the hook is closing the socket with the reason
+    finally:
+        await batches.aclose()
+
+
+async def _ingest_error_events(info: Info) -> AsyncGenerator[IngestErrorEvent, None]:
+    broker = _broker(info)
+    listener = await broker.errors.listen(on_fail=partial(_close_connection, info))
+    try:
+        while True:
+            change = await listener.next()
+            yield IngestErrorEvent(
+                kind=IngestErrorEventKind(change.kind),
+                path=change.path,
+                error=change.error,  # type: ignore[arg-type]  # rows are what IngestError reads
+                at=change.at,  # type: ignore[arg-type]
+            )
+    except (SubscriberTooSlow, BrokerClosed):
+        await _until_cancelled()
+    finally:
+        listener.close()
+
+
+@strawberry.type
+class Subscription:
+    article_events: AsyncGenerator[ArticleEvent, None] = strawberry.subscription(
+        resolver=_article_events,
+        description="Every created, updated and deleted article, in order, as it lands. "
+        "`since` (a cursor from an earlier event) first replays every change after it, then "
+        "continues live: no gap, no duplicate. With a filter, CREATED/UPDATED arrive when the "
+        "article matches; DELETED always arrives; an UPDATED article that stopped matching "
+        "arrives once with `article: null`.",
+    )
+    ingest_error_events: AsyncGenerator[IngestErrorEvent, None] = strawberry.subscription(
+        resolver=_ingest_error_events,
+        description="Files that start failing to ingest (RAISED) and that are fixed or removed "
+        "(CLEARED), live. No resume: read `ingestErrors` first for the current set.",
+    )
+
+
+def pending_closes() -> frozenset[asyncio.Task[None]]:
+    """Close frames still being sent (shutdown waits for them, briefly)."""
+    return frozenset(_closing)
