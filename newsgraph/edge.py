@@ -1,0 +1,61 @@
+"""The settings of the public edge, turned into what `gql` and Starlette take.
+
+Query limits (`gql.limits`), HTTP limits (`gql.http`) and CORS. CORS is off unless origins
+are configured: without `Access-Control-Allow-Origin` a browser page on another site cannot
+read our answers, which is the safe default for an API that may sit on an intranet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+
+from gql.cost import PageSizes
+from gql.http import HttpLimits
+from gql.limits import QueryLimits, limit_extensions
+from gql.pagination import DEFAULT_PAGE_SIZE
+from newsgraph.config import ENV_PREFIX, Settings
+
+
+def query_limits(settings: Settings) -> QueryLimits:
+    return QueryLimits(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_query_tokens,
+        max_cost=settings.max_query_cost,
+        introspection=settings.introspection,
+        env_prefix=ENV_PREFIX,
+    )
+
+
+def guards(settings: Settings) -> list[Callable[[], Any]]:
+    """The schema extensions that enforce the query limits."""
+    pages = PageSizes(default=DEFAULT_PAGE_SIZE, maximum=settings.max_page_size)
+    return limit_extensions(query_limits(settings), pages)
+
+
+def http_limits(settings: Settings) -> HttpLimits:
+    return HttpLimits(
+        max_body_bytes=settings.max_body_bytes,
+        timeout_ms=settings.query_timeout_ms,
+        env_prefix=ENV_PREFIX,
+    )
+
+
+def cors(settings: Settings) -> list[Middleware]:
+    """Starlette's CORS middleware for the configured origins, or nothing at all."""
+    if not settings.cors_origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["content-type", "accept"],
+            expose_headers=["x-request-id"],
+            max_age=600,
+        )
+    ]
