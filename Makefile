@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CONTENT ?= content
 DB ?= newsgraph.db
 
-.PHONY: serve test check lint typecheck bench clean
+.PHONY: serve test check lint typecheck bench clean browser http-audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,12 +31,48 @@ typecheck: $(STAMP)
 
 check: lint typecheck
 
-test: check
+test: check browser http-audit
 	$(BIN)/pytest
+
+# The demo page's browser test needs Debian's chromium + chromium-driver. Installed when missing
+# and we can (root with apt-get); otherwise that one test is skipped, with this notice. In CI
+# (CI=true) a missing browser is an error, never a skip.
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver \
+			&& exit 0; \
+	fi; \
+	if [ "$$CI" = true ]; then \
+		echo "ERROR: chromium/chromedriver missing and cannot be installed (CI=true)" >&2; exit 1; \
+	fi; \
+	echo "NOTICE: chromium/chromedriver missing and cannot be installed here (needs root and"; \
+	echo "NOTICE: apt-get); tests/test_demo_page.py will be SKIPPED."
+
+# The GraphQL-over-HTTP audit (tests/test_http_audit.py) runs graphql-http's own audits with
+# Node: `npm ci` into tests/http_audit from its committed lock file. Node and npm come from
+# Debian when missing and we are root with apt-get; otherwise that one test is skipped (an error
+# in CI).
+AUDIT := tests/http_audit
+http-audit: $(AUDIT)/node_modules/.package-lock.json
+
+$(AUDIT)/node_modules/.package-lock.json: $(AUDIT)/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm; \
+	fi; \
+	if command -v npm >/dev/null 2>&1; then \
+		cd $(AUDIT) && npm ci --no-audit --no-fund --loglevel=error; \
+	elif [ "$$CI" = true ]; then \
+		echo "ERROR: npm missing and cannot be installed (CI=true)" >&2; exit 1; \
+	else \
+		echo "NOTICE: node/npm missing; tests/test_http_audit.py will be SKIPPED."; \
+	fi
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.query
+	$(BIN)/python -m bench.live
+	$(BIN)/python -m bench.load
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

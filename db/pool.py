@@ -6,24 +6,65 @@ reads run here and never on the event loop. Each thread opens its connection onc
 place where results cross back into asyncio: the worker thread hands them over with
 `loop.call_soon_threadsafe`. Closing sends one sentinel per thread, so each thread closes its
 own connection (sqlite3 refuses to close a connection from another thread).
+
+A request can stop the SQL it started: jobs submitted while a `ReadScope` is current (a context
+variable, so it follows the request through `call_soon` callbacks and loaders) are tagged with
+it, and `interrupt(scope)` skips its queued jobs and calls `Connection.interrupt()` (the one
+sqlite3 method another thread may call) on the connections running its jobs now. A timed-out
+query therefore frees its reader thread instead of running on after its answer was sent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 from db.connection import open_reader
 
 T = TypeVar("T")
-Job = tuple[Callable[[sqlite3.Connection], Any], asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
 TraceCallback = Callable[[str], None]
+
+
+class ReadScope:
+    """The reads of one request: `ReaderPool.interrupt` stops every job submitted under it."""
+
+    __slots__ = ("cancelled",)
+
+    def __init__(self) -> None:
+        self.cancelled = False
+
+
+class Interrupted(sqlite3.OperationalError):
+    """A job of an interrupted `ReadScope` that never started (its request gave up)."""
+
+
+_SCOPE: contextvars.ContextVar[ReadScope | None] = contextvars.ContextVar(
+    "newsgraph_read_scope", default=None
+)
+Job = tuple[
+    Callable[[sqlite3.Connection], Any],
+    asyncio.AbstractEventLoop,
+    "asyncio.Future[Any]",
+    ReadScope | None,
+]
+
+
+@contextlib.contextmanager
+def read_scope() -> Iterator[ReadScope]:
+    """Tag every job submitted inside the block (and its callbacks) with a new scope."""
+    scope = ReadScope()
+    token = _SCOPE.set(scope)
+    try:
+        yield scope
+    finally:
+        _SCOPE.reset(token)
 
 
 class ReaderPool:
@@ -39,6 +80,7 @@ class ReaderPool:
         self._trace: TraceCallback | None = None
         self._trace_version = 0
         self._lock = threading.Lock()
+        self._running: dict[int, tuple[ReadScope, sqlite3.Connection]] = {}
 
     def open(self) -> None:
         """Start the threads; each opens its connection before taking its first job."""
@@ -71,8 +113,24 @@ class ReaderPool:
         """Run `work(conn)` on a reader thread; the returned future resolves on this loop."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._jobs.put((work, loop, future))
+        self._jobs.put((work, loop, future, _SCOPE.get()))
         return future
+
+    def interrupt(self, scope: ReadScope) -> int:
+        """Stop `scope`'s jobs: queued ones never start, running ones get `interrupt()`.
+
+        Returns how many running statements were interrupted. The lock makes sure the
+        connection still runs this scope's job when it is interrupted (SQLite clears a stray
+        interrupt when the next statement starts on an idle connection).
+        """
+        scope.cancelled = True
+        interrupted = 0
+        with self._lock:
+            for running_scope, conn in self._running.values():
+                if running_scope is scope:
+                    conn.interrupt()
+                    interrupted += 1
+        return interrupted
 
     def run_sync(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run `work(conn)` on a fresh connection in the calling thread (CLI and tests)."""
@@ -85,19 +143,30 @@ class ReaderPool:
     def _work(self) -> None:
         conn = open_reader(self.path)
         traced = -1
+        ident = threading.get_ident()
         try:
             while (job := self._jobs.get()) is not None:
-                work, loop, future = job
+                work, loop, future, scope = job
                 if traced != self._trace_version:
                     with self._lock:
                         traced = self._trace_version
                         conn.set_trace_callback(self._trace)
+                if scope is not None and scope.cancelled:
+                    _hand_back(loop, future, None, Interrupted("interrupted"))
+                    continue
+                if scope is not None:
+                    with self._lock:
+                        self._running[ident] = (scope, conn)
                 try:
                     result = work(conn)
                 except BaseException as error:  # handed to the awaiting coroutine, not lost
                     _hand_back(loop, future, None, error)
                 else:
                     _hand_back(loop, future, result, None)
+                finally:
+                    if scope is not None:
+                        with self._lock:
+                            del self._running[ident]
         finally:
             conn.close()
 

@@ -109,8 +109,11 @@ def _image_rows(owner_id: int, images: Sequence[ImageRecord]) -> list[tuple[Any,
 class Writer:
     """Applies parsed files and deletions to the store. Not thread-safe: one writer thread."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, *, change_retention: int = 1_000_000) -> None:
         self.conn = conn
+        # The change feed keeps this many newest rows; a resume cursor older than that has
+        # expired (a clear error for the subscriber) instead of the table growing forever.
+        self.change_retention = change_retention
         # Caches of ids (and what was last written) so repeated providers/topics cost no SQL.
         self._providers: dict[str, tuple[int, str | None, tuple[ImageRecord, ...]]] = {}
         self._topic_ids: dict[str, int] = {}
@@ -169,6 +172,10 @@ class Writer:
                 self._drop_orphans()
             row = self.conn.execute("SELECT max(seq) FROM changes").fetchone()
             result.last_seq = row[0]
+            if result.last_seq is not None and result.last_seq > self.change_retention:
+                self.conn.execute(
+                    "DELETE FROM changes WHERE seq <= ?", [result.last_seq - self.change_retention]
+                )
             self.conn.execute("COMMIT")
             result.seconds = time.perf_counter() - started
             committed = time.time()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 
 import strawberry
@@ -9,6 +10,7 @@ from starlette.requests import Request
 from starlette.websockets import WebSocket
 
 from db.pool import ReaderPool
+from gql.live_state import LiveState
 from gql.loaders import Loaders
 from gql.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
@@ -21,6 +23,11 @@ class Limits:
     max_page_size: int = MAX_PAGE_SIZE
 
 
+def new_request_id() -> str:
+    """A short random id that ties a client's error report to the server's log line."""
+    return secrets.token_hex(8)
+
+
 @dataclass
 class Context:
     """One request's world: the reader pool, its fresh loaders, and the limits."""
@@ -28,6 +35,8 @@ class Context:
     pool: ReaderPool
     limits: Limits = field(default_factory=Limits)
     request: Request | WebSocket | None = None
+    live: LiveState | None = None  # the broker (subscriptions) and watcher status, when serving
+    request_id: str = field(default_factory=new_request_id)  # in logs and masked errors
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

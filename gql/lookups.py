@@ -14,6 +14,7 @@ from gql.connections import Connection, Edge, window
 from gql.context import Info
 from gql.errors import BadArgument
 from gql.ids import decode_id
+from gql.ingest_status import read_ingest_status
 from gql.inputs import (
     ArticleFilter,
     OrderDirection,
@@ -212,7 +213,7 @@ async def topic_by_name(info: Info, name: str) -> TopicNode | None:
 
 
 async def ingest_status(info: Info) -> Any:
-    return await info.context.pool.submit(status.ingest_status)
+    return await read_ingest_status(info)
 
 
 ERRORS = "errors"

@@ -2,32 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from functools import partial
 
 import strawberry
-from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
-from gql.errors import should_mask
 from gql.execution import FastExecutor
+from gql.masking import MaskInternalErrors
 from gql.queries import Query
 from gql.scalars import SCALARS
+from gql.subscriptions import Subscription
 from gql.types import Article, Provider, Topic
 
 # Documents are parsed and validated once per distinct query text; the caches are keyed by it.
 CACHE_SIZE = 512
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(
+    extensions: Sequence[Callable[[], SchemaExtension]] = (),
+    *,
+    guards: Sequence[Callable[[], SchemaExtension]] = (),
+) -> strawberry.Schema:
+    """The schema; `extensions` are added after ours (the app passes its metrics here).
+
+    `guards` (the query limits of `gql.limits`) come first: their parse hook must wrap the
+    parser cache's, and their validation rules must be in place before validation runs.
+    """
     return strawberry.Schema(
         query=Query,
+        subscription=Subscription,
         types=[Article, Provider, Topic],
         execution_context_class=FastExecutor,
         config=StrawberryConfig(scalar_map=SCALARS),  # type: ignore[arg-type]
         extensions=[
+            *guards,
             partial(ParserCache, maxsize=CACHE_SIZE),
             partial(ValidationCache, maxsize=CACHE_SIZE),
-            partial(MaskErrors, should_mask_error=should_mask),
+            MaskInternalErrors,
+            *extensions,
         ],
     )
 

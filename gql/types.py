@@ -313,6 +313,23 @@ class IngestStatus:
     skipped_count: int
     error_count: int
     last_ingest_at: DateTime | None = strawberry.field(description="Newest stored change.")
+    last_change_cursor: str = strawberry.field(
+        description="Cursor of the newest change: read, then subscribe to articleEvents with "
+        "`since` set to it to miss nothing in between."
+    )
+    watching: bool = strawberry.field(
+        description="Whether this process watches the content root (false under "
+        "`serve --no-watch`, where another process writes)."
+    )
+    observer_kind: str | None = strawberry.field(
+        description="`inotify` or `polling`; null when not watching."
+    )
+    last_event_at: DateTime | None = strawberry.field(
+        description="Last file-system event this process's watcher saw."
+    )
+    queue_depth: int | None = strawberry.field(
+        description="Paths waiting to be ingested; null when this process does not watch."
+    )
 
 
 @strawberry.type(description="A file that could not be ingested, and where and why.")

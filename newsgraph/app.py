@@ -1,4 +1,5 @@
-"""The ASGI application: GraphQL at `/graphql`, a health check at `/healthz`.
+"""The ASGI application: GraphQL at `/graphql`, the demo page at `/`, and the operations
+endpoints `/healthz`, `/readyz` and `/metrics` (see `newsgraph.ops`).
 
 `create_app(settings)` builds everything from settings and connects to nothing: the reader
 pool opens in the lifespan, so importing this module (or building an app for `schema`) touches
@@ -15,29 +16,35 @@ import orjson
 import strawberry
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 
 from db.pool import ReaderPool
 from gql.context import Context, Limits
+from gql.http import GraphQLHTTP
+from gql.live_state import LiveState
 from gql.schema import build_schema
 from newsgraph.config import Settings
+from newsgraph.edge import cors, guards, http_limits
+from newsgraph.live import configure_websockets, live_services
+from newsgraph.metrics import Metrics
+from newsgraph.ops import Ops
+from newsgraph.page import page_routes
 
 DEFAULT_READER_THREADS = 4
 
 
-class GraphQLView(GraphQL[Context, None]):
-    """Strawberry's ASGI view with our context and orjson encoding."""
+class GraphQLView(GraphQLHTTP):
+    """Our HTTP semantics and limits (`gql.http`), with our context and orjson encoding."""
 
     def __init__(self, schema: strawberry.Schema, pool: ReaderPool, limits: Limits) -> None:
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
         self.pool = pool
         self.limits = limits
+        self.live: LiveState | None = None  # set by the lifespan: broker and watcher status
 
     async def get_context(self, request: Request | WebSocket, response: object) -> Context:
-        return Context(pool=self.pool, limits=self.limits, request=request)
+        return Context(pool=self.pool, limits=self.limits, request=request, live=self.live)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -56,17 +63,20 @@ def limits(settings: Settings) -> Limits:
 def create_app(settings: Settings) -> Starlette:
     """The whole HTTP/WebSocket surface; the reader pool lives as long as the lifespan."""
     pool = ReaderPool(settings.db, threads=reader_threads(settings))
-    view = GraphQLView(build_schema(), pool, limits(settings))
-
-    async def healthz(request: Request) -> Response:
-        await pool.submit(lambda conn: conn.execute("SELECT 1").fetchone())
-        return JSONResponse({"status": "ok"})
+    metrics = Metrics()
+    schema = build_schema([metrics.extension()], guards=guards(settings))
+    view = GraphQLView(schema, pool, limits(settings))
+    configure_websockets(view, settings)
+    view.http_limits = http_limits(settings)
+    ops = Ops(pool, metrics, watch=settings.watch)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         pool.open()
         try:
-            yield
+            async with live_services(app, settings, metrics.observe_batch) as live:
+                view.live = live
+                yield
         finally:
             pool.close()
 
@@ -74,9 +84,27 @@ def create_app(settings: Settings) -> Starlette:
         routes=[
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
-            Route("/healthz", healthz, methods=["GET"]),
+            *ops.routes(),
+            *page_routes(),
         ],
         lifespan=lifespan,
+        middleware=cors(settings),
     )
     app.state.pool = pool
+    # The lifespan's watcher and broker (when it runs them) are `app.state.watcher` and
+    # `app.state.broker`; the watcher's on_commit feeds `metrics.observe_batch`.
+    app.state.metrics = metrics
+    metrics.read_at_scrape(
+        queue_depth=lambda: _queue_depth(app), subscriptions=lambda: _subscriptions(app)
+    )
     return app
+
+
+def _queue_depth(app: Starlette) -> float:
+    watcher = getattr(app.state, "watcher", None)
+    return float(watcher.status().queue_depth) if watcher is not None else 0.0
+
+
+def _subscriptions(app: Starlette) -> float:
+    broker = getattr(app.state, "broker", None)
+    return float(broker.subscriber_count) if broker is not None else 0.0

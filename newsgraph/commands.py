@@ -11,12 +11,14 @@ from pathlib import Path
 
 from db.connection import open_writer
 from db.filestate import current_errors
+from db.records import ErrorRecord
 from db.writes import Writer
 from ingest.files import walk
 from ingest.limits import ParseLimits
 from ingest.pipeline import Job, Pipeline, process_file
 from ingest.scan import ContentRootMissing, ScanSummary, reconcile
 from newsgraph.config import Settings
+from newsgraph.logs import report_file_error
 from newsgraph.progress import Progress
 
 log = logging.getLogger("newsgraph")
@@ -36,7 +38,7 @@ def open_pipeline(settings: Settings) -> Iterator[Pipeline]:
     conn = open_writer(settings.db)
     pipeline = Pipeline(
         settings.content.resolve(),
-        Writer(conn),
+        Writer(conn, change_retention=settings.change_retention),
         parse_limits(settings),
         workers=settings.parse_workers,
     )
@@ -60,7 +62,7 @@ def ingest_once(pipeline: Pipeline, settings: Settings) -> ScanSummary:
     finally:
         progress.finish()
     for failure in summary.result.failures:
-        print(failure, file=sys.stderr)
+        report_file_error(failure, settings.log_format)
     return summary
 
 
@@ -69,9 +71,10 @@ def run_ingest(settings: Settings, args: argparse.Namespace) -> int:
         with open_pipeline(settings) as pipeline:
             summary = ingest_once(pipeline, settings)
             for path, line, column, field, message in current_errors(pipeline.writer.conn):
-                print(
-                    f"{path}:{line or 0}:{column or 0}: {field or '-'}: {message}", file=sys.stderr
+                error = ErrorRecord(
+                    path=path, message=message, line=line, column=column, field=field
                 )
+                report_file_error(error, settings.log_format)
     except ContentRootMissing as error:
         print(f"newsgraph: error: {error}", file=sys.stderr)
         return 2

@@ -39,8 +39,21 @@ class Settings:
     watch: bool = True
     poll: bool = False
     debounce_ms: int = 50
+    change_retention: int = 1_000_000
     reader_threads: int = 4
     max_page_size: int = 100
+    max_subscriptions_per_connection: int = 20
+    connection_init_wait_timeout: int = 10
+    keepalive_interval: int = 15
+    subscriber_buffer: int = 1000
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_query_tokens: int = 2_000
+    max_query_cost: int = 50_000
+    max_body_bytes: int = 262_144
+    query_timeout_ms: int = 10_000
+    introspection: bool = True
+    cors_origins: tuple[str, ...] = ()
     log_level: str = "info"
     log_format: str = "text"
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -94,8 +107,30 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("watch", "watch the content root for changes", ("serve", "config")),
     Setting("poll", "use a polling observer (network filesystems)", _LIVE),
     Setting("debounce_ms", "quiet period before ingesting a changed file", _LIVE),
+    Setting("change_retention", "change-feed rows kept for resuming", (*_READ, "config")),
     Setting("reader_threads", "read-only SQLite connections serving queries", ("serve", "config")),
     Setting("max_page_size", "largest first/last a query may ask for", ("serve", "config")),
+    Setting("max_subscriptions_per_connection", "subscriptions one WebSocket may hold open",
+            ("serve", "config")),
+    Setting("connection_init_wait_timeout", "seconds a WebSocket may wait before connection_init",
+            ("serve", "config")),
+    Setting("keepalive_interval", "seconds between WebSocket keep-alive pings; 0 = none",
+            ("serve", "config")),
+    Setting("subscriber_buffer", "events a subscriber may fall behind before it is disconnected",
+            ("serve", "config")),
+    Setting("max_query_depth", "deepest nesting of fields a query may have", ("serve", "config")),
+    Setting("max_aliases", "most aliases in one query, fragments included", ("serve", "config")),
+    Setting("max_query_tokens", "longest query document, in GraphQL tokens", ("serve", "config")),
+    Setting("max_query_cost", "most estimated result values (page sizes multiply)",
+            ("serve", "config")),
+    Setting("max_body_bytes", "largest request body; larger is refused with 413",
+            ("serve", "config")),
+    Setting("query_timeout_ms", "longest a query may run before it is cancelled",
+            ("serve", "config")),
+    Setting("introspection", "answer schema introspection (__schema, __type)",
+            ("serve", "config")),
+    Setting("cors_origins", "browser origins allowed to call the API (repeatable); none = no CORS",
+            ("serve", "config")),
     Setting("log_level", "debug, info, warning or error", (*_RUN, "config"),
             ("debug", "info", "warning", "error")),
     Setting("log_format", "text for terminals, json for log shippers", (*_RUN, "config"),

@@ -1,30 +1,32 @@
-"""`newsgraph serve` and `newsgraph schema`: reconcile once, then serve with uvicorn."""
+"""`newsgraph serve` and `newsgraph schema`: watch (optionally) and serve with uvicorn."""
 
 from __future__ import annotations
 
-import uvicorn
-
+from db.connection import open_writer
+from db.errors import DatabaseUnavailable
 from gql.schema import print_sdl
 from newsgraph.app import create_app
-from newsgraph.commands import ingest_once, open_pipeline
 from newsgraph.config import Settings
+from newsgraph.live import LiveServer, server_config
 
 
 def run_server(settings: Settings) -> int:
-    """Bring the store in line with the content, then serve until interrupted."""
-    with open_pipeline(settings) as pipeline:
-        summary = ingest_once(pipeline, settings)
-    print(f"ingest: {summary.line()}", flush=True)
-    config = uvicorn.Config(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        loop="uvloop",
-        http="httptools",
-        log_level=settings.log_level,
-        lifespan="on",
-    )
-    uvicorn.Server(config).run()
+    """Serve until SIGTERM/SIGINT, then stop cleanly and return 0.
+
+    With watching on (the default) the app's lifespan starts the watcher, which reconciles the
+    store with the content before the first request is served. `--no-watch` serves an
+    existing database read-only: no reconcile, no writer, so any number of such processes can
+    run beside one `newsgraph watch`.
+    """
+    if settings.watch:
+        open_writer(settings.db).close()  # create and migrate before the readers open it
+    elif not settings.db.is_file():
+        raise DatabaseUnavailable(
+            f"{settings.db} does not exist; `serve --no-watch` only reads: create it with "
+            "`newsgraph ingest` or `newsgraph watch`"
+        )
+    app = create_app(settings)
+    LiveServer(server_config(app, settings), app).run()
     return 0
 
 

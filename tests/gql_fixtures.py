@@ -94,7 +94,7 @@ def serving(app: Starlette) -> Iterator[str]:
 @pytest.fixture
 def api(pipeline: Pipeline, content_dir: Path, db_path: Path) -> Iterator[Api]:
     """The app over the test database (created by `pipeline`), served over real HTTP."""
-    app = create_app(Settings(content=content_dir, db=db_path))
+    app = create_app(Settings(content=content_dir, db=db_path, watch=False))
     with serving(app) as url, httpx.Client(base_url=url, timeout=30) as client:
         yield Api(client, app.state.pool)
 

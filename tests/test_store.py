@@ -316,3 +316,17 @@ def test_a_file_whose_rows_cannot_be_stored_costs_only_that_file(db_path: Path) 
     assert rows(read_db, "SELECT path FROM ingest_errors") == [("b",)]
     assert rows(read_db, "SELECT path FROM changes ORDER BY seq") == [("a",), ("c",)]
     conn.close()
+
+
+def test_the_change_feed_keeps_only_the_retained_number_of_rows(
+    write_article: WriteArticle, content_dir: Path, db_path: Path
+) -> None:
+    conn = open_writer(db_path)
+    pipe = Pipeline(content_dir.resolve(), Writer(conn, change_retention=3), workers=1)
+    for number in range(5):
+        write_article(f"a{number}.md", webUrl=f"https://x.example/{number}")
+        reconcile(pipe)
+    seqs = [row[0] for row in conn.execute("SELECT seq FROM changes ORDER BY seq")]
+    pipe.close()
+    conn.close()
+    assert seqs == [3, 4, 5]
