@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from db.convert import slugify, to_db_time, topic_key, utc_now
+from db.catalog import Catalog, image_rows
+from db.convert import to_db_time, utc_now
 from db.errors import StoreWriteFailed
 from db.records import (
     ArticleRecord,
@@ -25,8 +26,6 @@ from db.records import (
     ErrorRecord,
     FileOutcome,
     FileStamp,
-    ImageRecord,
-    ProviderRecord,
 )
 
 log = logging.getLogger(__name__)
@@ -99,13 +98,6 @@ def _is_fatal(error: Exception) -> bool:
     return isinstance(error, sqlite3.OperationalError) and ("disk" in text or "i/o" in text)
 
 
-def _image_rows(owner_id: int, images: Sequence[ImageRecord]) -> list[tuple[Any, ...]]:
-    return [
-        (owner_id, position, i.url, i.width, i.height, i.is_cached, i.title)
-        for position, i in enumerate(images)
-    ]
-
-
 class Writer:
     """Applies parsed files and deletions to the store. Not thread-safe: one writer thread."""
 
@@ -114,9 +106,7 @@ class Writer:
         # The change feed keeps this many newest rows; a resume cursor older than that has
         # expired (a clear error for the subscriber) instead of the table growing forever.
         self.change_retention = change_retention
-        # Caches of ids (and what was last written) so repeated providers/topics cost no SQL.
-        self._providers: dict[str, tuple[int, str | None, tuple[ImageRecord, ...]]] = {}
-        self._topic_ids: dict[str, int] = {}
+        self.catalog = Catalog(conn)
         self._next_related_id: int | None = None
         # Rows written with one executemany per batch, after each file's savepoint succeeded.
         self._changes: list[tuple[str, int, str, str]] = []
@@ -298,7 +288,7 @@ class Writer:
 
     def _upsert_article(self, article: ArticleRecord, now: str) -> ChangeOp:
         conn = self.conn
-        provider_id = self._provider_id(article.provider, now) if article.provider else None
+        provider_id = self.catalog.provider_id(article.provider, now) if article.provider else None
         values = [
             article.path, article.slug, article.title, article.excerpt, article.body,
             article.category, article.type, to_db_time(article.published_at), article.web_url,
@@ -317,11 +307,11 @@ class Writer:
             conn.execute("DELETE FROM articles_fts WHERE rowid = ?", [article_id])
         conn.executemany(
             "INSERT INTO article_images VALUES (?, ?, ?, ?, ?, ?, ?)",
-            _image_rows(article_id, article.images),
+            image_rows(article_id, article.images),
         )
         conn.executemany(
             "INSERT INTO article_topics (article_id, topic_id, position) VALUES (?, ?, ?)",
-            [(article_id, self._topic_id(t), i) for i, t in enumerate(article.topics)],
+            [(article_id, self.catalog.topic_id(t), i) for i, t in enumerate(article.topics)],
         )
         self._insert_related(article_id, article, now)
         conn.execute(
@@ -347,13 +337,13 @@ class Writer:
         for position, item in enumerate(article.related):
             related_id = self._next_related_id
             self._next_related_id += 1
-            provider_id = self._provider_id(item.provider, now) if item.provider else None
+            provider_id = self.catalog.provider_id(item.provider, now) if item.provider else None
             rows.append(
                 (related_id, article_id, position, item.web_url, item.title, item.excerpt,
                  to_db_time(item.published_at) if item.published_at else None, item.original_url,
                  item.amp_web_url, item.cdn_amp_web_url, item.type, item.quality, provider_id)
             )  # fmt: skip
-            images.extend(_image_rows(related_id, item.images))
+            images.extend(image_rows(related_id, item.images))
         self.conn.executemany(
             "INSERT INTO related (id, article_id, position, web_url, title, excerpt, published_at,"
             " original_url, amp_web_url, cdn_amp_web_url, type, quality, provider_id)"
@@ -366,73 +356,10 @@ class Writer:
     def _log_change(self, op: ChangeOp, article_id: int, path: str, now: str) -> None:
         self._changes.append((op, article_id, path, now))
 
-    # -- providers and topics ----------------------------------------------------------------
-
-    def _provider_id(self, provider: ProviderRecord, now: str) -> int:
-        """Upsert a provider; the most recently ingested name (and image list) wins."""
-        domain = provider.domain.lower()
-        known = self._providers.get(domain)
-        if (
-            known is not None
-            and provider.name in (None, known[1])
-            and (not provider.images or provider.images == known[2])
-        ):
-            return known[0]
-        row = self.conn.execute(
-            "SELECT id, name FROM providers WHERE domain = ?", [domain]
-        ).fetchone()
-        if row is None:
-            cursor = self.conn.execute(
-                "INSERT INTO providers (domain, name, updated_at) VALUES (?, ?, ?)",
-                [domain, provider.name, now],
-            )
-            provider_id = int(cursor.lastrowid or 0)
-        else:
-            provider_id = int(row[0])
-            if provider.name is not None and provider.name != row[1]:
-                self.conn.execute(
-                    "UPDATE providers SET name = ?, updated_at = ? WHERE id = ?",
-                    [provider.name, now, provider_id],
-                )
-        if provider.images:
-            self.conn.execute("DELETE FROM provider_images WHERE provider_id = ?", [provider_id])
-            self.conn.executemany(
-                "INSERT INTO provider_images VALUES (?, ?, ?, ?, ?, ?, ?)",
-                _image_rows(provider_id, provider.images),
-            )
-        name = provider.name if provider.name is not None else (known[1] if known else None)
-        images = provider.images or (known[2] if known else ())
-        self._providers[domain] = (provider_id, name, images)
-        return provider_id
-
-    def _topic_id(self, name: str) -> int:
-        key = topic_key(name)
-        known = self._topic_ids.get(key)
-        if known is not None:
-            return known
-        row = self.conn.execute(
-            "INSERT INTO topics (key, name, slug) VALUES (?, ?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET key = key RETURNING id",
-            [key, name.strip(), slugify(name)],
-        ).fetchone()
-        topic_id: int = row[0]
-        self._topic_ids[key] = topic_id
-        return topic_id
-
     def _drop_orphans(self) -> None:
-        """Topics and providers live while something refers to them: no list shows zero counts."""
-        self.conn.execute(
-            "DELETE FROM topics WHERE NOT EXISTS "
-            "(SELECT 1 FROM article_topics WHERE topic_id = topics.id)"
-        )
-        self.conn.execute(
-            "DELETE FROM providers WHERE NOT EXISTS "
-            "(SELECT 1 FROM articles WHERE provider_id = providers.id) AND NOT EXISTS "
-            "(SELECT 1 FROM related WHERE provider_id = providers.id)"
-        )
-        self._forget_ids()
+        self.catalog.drop_orphans()
+        self._next_related_id = None
 
     def _forget_ids(self) -> None:
-        self._providers.clear()
-        self._topic_ids.clear()
+        self.catalog.forget()
         self._next_related_id = None
