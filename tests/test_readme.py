@@ -43,3 +43,14 @@ def test_every_setting_is_in_the_configuration_table(setting: object) -> None:
 def test_the_two_commands_are_in_the_quick_start() -> None:
     quick_start = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     assert "make serve" in quick_start and "make test" in quick_start
+
+
+def test_the_example_article_in_the_readme_parses() -> None:
+    from ingest.parse import parse_article
+
+    block = README.split("```markdown\n", 1)[1].split("```", 1)[0]
+    article = parse_article(block, path="_news/2024-03-01-robots.md")
+    assert (article.slug, article.topics, len(article.related)) == (
+        "robots", ("Robotics", "Recycling"), 1,
+    )  # fmt: skip
+    assert article.body == "Optional Markdown body, searchable."
