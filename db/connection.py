@@ -28,7 +28,8 @@ def _configure(conn: sqlite3.Connection, *, writer: bool) -> None:
         # can lose the last commits, never corrupt the file.
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA temp_store = MEMORY")
-        conn.execute("PRAGMA cache_size = -65536")  # 64 MiB: index pages of a big ingest stay hot
+        conn.execute("PRAGMA wal_autocheckpoint = 10000")
+        conn.execute("PRAGMA cache_size = -16384")  # 64 MiB: index pages of a big ingest stay hot
     else:
         conn.execute("PRAGMA query_only = ON")
 

@@ -1,8 +1,9 @@
 """The write path: every change of an article lands whole, with its change-feed row, or not at all.
 
 One `Writer` per process owns the write connection. `apply_batch` wraps a batch of file outcomes
-in one `BEGIN IMMEDIATE` transaction (batching is what makes a 20,000-file ingest fast) and each
-file in its own savepoint, so one unexpected failure costs that file alone, never the batch.
+in one `BEGIN IMMEDIATE` transaction (batching is what makes a 20,000-file ingest fast). New rows
+are buffered and written with one executemany per table; if any file's rows fail, the batch is
+redone with one savepoint per file, so that failure costs that file alone, never the batch.
 """
 
 from __future__ import annotations
@@ -26,6 +27,19 @@ from db.records import (
     ErrorRecord,
     FileOutcome,
     FileStamp,
+)
+from db.statements import (
+    BUFFERED,
+    CLEAR_ERROR,
+    INSERT_ARTICLE,
+    INSERT_CHANGE,
+    INSERT_FTS,
+    INSERT_IMAGES,
+    INSERT_RELATED,
+    INSERT_RELATED_IMAGES,
+    INSERT_TOPICS,
+    UPDATE_ARTICLE,
+    UPSERT_FILE,
 )
 
 log = logging.getLogger(__name__)
@@ -61,28 +75,6 @@ class BatchResult:
         return self.created + self.updated + self.deleted
 
 
-# Plain INSERT or UPDATE after a lookup by path: an upsert with RETURNING costs ~3x as much.
-_INSERT_ARTICLE = """
-INSERT INTO articles (path, slug, title, excerpt, body, category, type, published_at, web_url,
-original_url, amp_web_url, cdn_amp_web_url, quality, heat, published, secured, provider_id,
-extra, image_count, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-"""
-_UPDATE_ARTICLE = """
-UPDATE articles SET path = ?, slug = ?, title = ?, excerpt = ?, body = ?, category = ?, type = ?,
-published_at = ?, web_url = ?, original_url = ?, amp_web_url = ?, cdn_amp_web_url = ?,
-quality = ?, heat = ?, published = ?, secured = ?, provider_id = ?, extra = ?, image_count = ?,
-updated_at = ?, revision = revision + 1
-WHERE id = ?
-"""
-_UPSERT_FILE = (
-    "INSERT INTO files (path, size, mtime_ns, sha256, state, reason, warnings, seen_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET size = excluded.size, "
-    "mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256, state = excluded.state, "
-    "reason = excluded.reason, warnings = excluded.warnings, seen_at = excluded.seen_at"
-)
-
-
 class _FileFailed(Exception):
     """One file's rows could not be stored; the batch is redone with per-file savepoints."""
 
@@ -107,11 +99,12 @@ class Writer:
         # expired (a clear error for the subscriber) instead of the table growing forever.
         self.change_retention = change_retention
         self.catalog = Catalog(conn)
+        self._next_article_id: int | None = None
         self._next_related_id: int | None = None
-        # Rows written with one executemany per batch, after each file's savepoint succeeded.
-        self._changes: list[tuple[str, int, str, str]] = []
-        self._files: list[tuple[Any, ...]] = []
-        self._cleared: list[tuple[str]] = []
+        self._article_ids: dict[str, int] = {}  # stored ids of this batch's paths
+        # Rows written with one executemany per statement per batch (per file when isolating).
+        self._rows: dict[str, list[tuple[Any, ...]]] = {sql: [] for sql in BUFFERED}
+        self._buffered_paths: set[str] = set()
         self._mtimes_ns: list[int] = []  # of the articles written in this batch
 
     # -- batches ---------------------------------------------------------------------------
@@ -146,8 +139,10 @@ class Writer:
         now = to_db_time(utc_now())
         started = time.perf_counter()
         self.conn.execute("BEGIN IMMEDIATE")
-        self._changes, self._files, self._cleared, self._mtimes_ns = [], [], [], []
+        self._clear_rows()
+        self._mtimes_ns = []
         try:
+            self._article_ids = self._stored_ids([o.stamp.path for o in outcomes] + deletions)
             for stamp in touched:
                 self._touch(stamp, now)
                 result.unchanged += 1
@@ -157,7 +152,12 @@ class Writer:
             for path in deletions:
                 action = partial(self._delete_path, path, now, result)
                 self._one_file(path, result, now, action, isolate)
-            self._flush_rows()
+            try:
+                self._flush_rows()
+            except _STORE_FAILURES as error:  # some file's rows: find it with savepoints
+                if _is_fatal(error):
+                    raise
+                raise _FileFailed("batch") from error
             if result.deleted or result.updated:
                 self._drop_orphans()
             row = self.conn.execute("SELECT max(seq) FROM changes").fetchone()
@@ -197,15 +197,21 @@ class Writer:
                 raise _FileFailed(path) from error
             return
         self.conn.execute("SAVEPOINT one_file")
-        marks = (len(self._changes), len(self._files), len(self._cleared))
+        marks = len(self._mtimes_ns)
+        counts = (result.created, result.updated, result.deleted, result.skipped)
         try:
             action()
+            self._flush_rows()  # inside the savepoint: a failing row is this file's alone
         except _STORE_FAILURES as error:
             if _is_fatal(error):
                 raise
             self.conn.execute("ROLLBACK TO one_file")
-            del self._changes[marks[0] :], self._files[marks[1] :], self._cleared[marks[2] :]
+            self._clear_rows()
+            del self._mtimes_ns[marks:]
+            result.created, result.updated, result.deleted, result.skipped = counts
             self._forget_ids()
+            self._article_ids.pop(path, None)  # what the rolled-back file assigned or deleted
+            self._article_ids.update(self._stored_ids([path]))
             failure = ErrorRecord(path=path, message=f"could not store: {error}")
             log.error("%s", failure, extra={"path": path})
             result.failures.append(failure)
@@ -214,12 +220,30 @@ class Writer:
         self.conn.execute("RELEASE one_file")
 
     def _flush_rows(self) -> None:
-        self.conn.executemany(
-            "INSERT INTO changes (op, article_id, path, at) VALUES (?, ?, ?, ?)", self._changes
-        )
-        self.conn.executemany(_UPSERT_FILE, self._files)
-        self.conn.executemany("DELETE FROM ingest_errors WHERE path = ?", self._cleared)
-        self._changes, self._files, self._cleared = [], [], []
+        for sql, rows in self._rows.items():
+            if rows:
+                self.conn.executemany(sql, rows)
+        self._clear_rows()
+
+    def _clear_rows(self) -> None:
+        for rows in self._rows.values():
+            rows.clear()
+        self._buffered_paths.clear()
+
+    def _stored_ids(self, paths: Sequence[str]) -> dict[str, int]:
+        """Ids of the articles stored at these paths: one query per 500 paths, not one each."""
+        ids: dict[str, int] = {}
+        for start in range(0, len(paths), 500):
+            chunk = paths[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            sql = f"SELECT path, id FROM articles WHERE path IN ({marks})"  # noqa: S608
+            ids.update(self.conn.execute(sql, chunk).fetchall())
+        return ids
+
+    def _settle(self, path: str) -> None:
+        """A path seen twice in one batch: write the first version's rows before the second."""
+        if path in self._buffered_paths:
+            self._flush_rows()
 
     # -- one file --------------------------------------------------------------------------
 
@@ -228,7 +252,7 @@ class Writer:
         if outcome.article is not None:
             op = self._upsert_article(outcome.article, now)
             self._upsert_file(stamp, "article", None, outcome.article.warnings, now)
-            self._cleared.append((stamp.path,))
+            self._rows[CLEAR_ERROR].append((stamp.path,))
             self._mtimes_ns.append(stamp.mtime_ns)
             if op == "created":
                 result.created += 1
@@ -237,7 +261,7 @@ class Writer:
         elif outcome.skip is not None:
             self._delete_article(stamp.path, now, result)
             self._upsert_file(stamp, "skipped", outcome.skip.reason, (), now)
-            self._cleared.append((stamp.path,))
+            self._rows[CLEAR_ERROR].append((stamp.path,))
             result.skipped += 1
         else:
             error = outcome.error or ErrorRecord(path=stamp.path, message="unknown failure")
@@ -254,7 +278,7 @@ class Writer:
     def _upsert_file(
         self, stamp: FileStamp, state: str, reason: str | None, warnings: Sequence[str], now: str
     ) -> None:
-        self._files.append(
+        self._rows[UPSERT_FILE].append(
             (stamp.path, stamp.size, stamp.mtime_ns, stamp.sha256, state, reason,
              json.dumps(list(warnings)) if warnings else None, now)
         )  # fmt: skip
@@ -270,15 +294,16 @@ class Writer:
         )
 
     def _delete_path(self, path: str, now: str, result: BatchResult) -> None:
+        self._settle(path)
         self._delete_article(path, now, result)
         self.conn.execute("DELETE FROM files WHERE path = ?", [path])
         self.conn.execute("DELETE FROM ingest_errors WHERE path = ?", [path])
 
     def _delete_article(self, path: str, now: str, result: BatchResult) -> None:
-        row = self.conn.execute("SELECT id FROM articles WHERE path = ?", [path]).fetchone()
-        if row is None:
+        self._settle(path)
+        article_id = self._article_ids.pop(path, None)
+        if article_id is None:
             return
-        article_id = row[0]
         self.conn.execute("DELETE FROM articles_fts WHERE rowid = ?", [article_id])
         self.conn.execute("DELETE FROM articles WHERE id = ?", [article_id])
         self._log_change("deleted", article_id, path, now)
@@ -296,65 +321,62 @@ class Writer:
             article.heat, article.published, article.secured, provider_id,
             json.dumps(dict(article.extra), ensure_ascii=False, default=str), len(article.images),
         ]  # fmt: skip
-        existing = conn.execute("SELECT id FROM articles WHERE path = ?", [article.path]).fetchone()
+        self._settle(article.path)
+        existing = self._article_ids.get(article.path)
         if existing is None:
-            article_id = int(conn.execute(_INSERT_ARTICLE, [*values, now, now]).lastrowid or 0)
+            article_id = self._new_id("articles")
+            self._article_ids[article.path] = article_id
+            self._rows[INSERT_ARTICLE].append((*values, now, now, article_id))
         else:
-            article_id = existing[0]
-            conn.execute(_UPDATE_ARTICLE, [*values, now, article_id])
+            article_id = existing
+            conn.execute(UPDATE_ARTICLE, [*values, now, article_id])
             for table in ("article_images", "article_topics", "related"):
                 conn.execute(f"DELETE FROM {table} WHERE article_id = ?", [article_id])  # noqa: S608
             conn.execute("DELETE FROM articles_fts WHERE rowid = ?", [article_id])
-        conn.executemany(
-            "INSERT INTO article_images VALUES (?, ?, ?, ?, ?, ?, ?)",
-            image_rows(article_id, article.images),
-        )
-        conn.executemany(
-            "INSERT INTO article_topics (article_id, topic_id, position) VALUES (?, ?, ?)",
-            [(article_id, self.catalog.topic_id(t), i) for i, t in enumerate(article.topics)],
+        self._buffered_paths.add(article.path)
+        self._rows[INSERT_IMAGES].extend(image_rows(article_id, article.images))
+        self._rows[INSERT_TOPICS].extend(
+            (article_id, self.catalog.topic_id(t), i) for i, t in enumerate(article.topics)
         )
         self._insert_related(article_id, article, now)
-        conn.execute(
-            "INSERT INTO articles_fts (rowid, title, excerpt, body, provider, topics) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [article_id, article.title, article.excerpt or "", article.body,
+        self._rows[INSERT_FTS].append(
+            (article_id, article.title, article.excerpt or "", article.body,
              (article.provider.name or article.provider.domain) if article.provider else "",
-             " ".join(article.topics)],
+             " ".join(article.topics))
         )  # fmt: skip
         op: ChangeOp = "created" if existing is None else "updated"
         self._log_change(op, article_id, article.path, now)
         return op
 
-    def _insert_related(self, article_id: int, article: ArticleRecord, now: str) -> None:
-        """Related rows get ids assigned here so that all of them go in one executemany."""
-        if not article.related:
-            return
+    def _new_id(self, table: str) -> int:
+        """The next rowid of `articles` or `related`, counted here so rows can be buffered."""
+        if table == "articles":
+            if self._next_article_id is None:
+                self._next_article_id = self._max_id("articles") + 1
+            self._next_article_id += 1
+            return self._next_article_id - 1
         if self._next_related_id is None:
-            row = self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM related").fetchone()
-            self._next_related_id = int(row[0])
-        rows: list[tuple[Any, ...]] = []
-        images: list[tuple[Any, ...]] = []
+            self._next_related_id = self._max_id("related") + 1
+        self._next_related_id += 1
+        return self._next_related_id - 1
+
+    def _max_id(self, table: str) -> int:
+        row = self.conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()  # noqa: S608
+        return int(row[0])
+
+    def _insert_related(self, article_id: int, article: ArticleRecord, now: str) -> None:
         for position, item in enumerate(article.related):
-            related_id = self._next_related_id
-            self._next_related_id += 1
+            related_id = self._new_id("related")
             provider_id = self.catalog.provider_id(item.provider, now) if item.provider else None
-            rows.append(
+            self._rows[INSERT_RELATED].append(
                 (related_id, article_id, position, item.web_url, item.title, item.excerpt,
                  to_db_time(item.published_at) if item.published_at else None, item.original_url,
                  item.amp_web_url, item.cdn_amp_web_url, item.type, item.quality, provider_id)
             )  # fmt: skip
-            images.extend(image_rows(related_id, item.images))
-        self.conn.executemany(
-            "INSERT INTO related (id, article_id, position, web_url, title, excerpt, published_at,"
-            " original_url, amp_web_url, cdn_amp_web_url, type, quality, provider_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
-        if images:
-            self.conn.executemany("INSERT INTO related_images VALUES (?, ?, ?, ?, ?, ?, ?)", images)
+            self._rows[INSERT_RELATED_IMAGES].extend(image_rows(related_id, item.images))
 
     def _log_change(self, op: ChangeOp, article_id: int, path: str, now: str) -> None:
-        self._changes.append((op, article_id, path, now))
+        self._rows[INSERT_CHANGE].append((op, article_id, path, now))
 
     def _drop_orphans(self) -> None:
         self.catalog.drop_orphans()
@@ -362,4 +384,5 @@ class Writer:
 
     def _forget_ids(self) -> None:
         self.catalog.forget()
+        self._next_article_id = None
         self._next_related_id = None

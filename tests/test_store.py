@@ -330,3 +330,32 @@ def test_the_change_feed_keeps_only_the_retained_number_of_rows(
     pipe.close()
     conn.close()
     assert seqs == [3, 4, 5]
+
+
+def test_the_same_path_twice_in_one_batch_is_a_create_then_an_update(db_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from db.records import ArticleRecord, FileOutcome, FileStamp, ImageRecord
+
+    def outcome(title: str) -> FileOutcome:
+        article = ArticleRecord(
+            path="a.md", slug="a", title=title, web_url="https://x.example/a",
+            published_at=datetime(2024, 1, 1, tzinfo=UTC), topics=(title,),
+            images=(ImageRecord(url=f"{title}.jpg"),),
+        )  # fmt: skip
+        return FileOutcome(stamp=FileStamp("a.md", 1, 1, title), article=article)
+
+    conn = open_writer(db_path)
+    writer = Writer(conn)
+    result = writer.apply_batch([outcome("first"), outcome("second")])
+    assert (result.created, result.updated) == (1, 1)
+    assert rows(conn, "SELECT title FROM articles") == [("second",)]
+    assert rows(conn, "SELECT url FROM article_images") == [("second.jpg",)]
+    assert rows(conn, "SELECT name FROM topics") == [("second",)]
+    result = writer.apply_batch([outcome("third")], deletions=["a.md"])
+    assert (result.updated, result.deleted) == (1, 1)
+    assert rows(conn, "SELECT count(*) FROM articles") == [(0,)]
+    assert rows(conn, "SELECT count(*) FROM articles_fts") == [(0,)]
+    ops = [r[0] for r in rows(conn, "SELECT op FROM changes ORDER BY seq")]
+    assert ops == ["created", "updated", "updated", "deleted"]
+    conn.close()
