@@ -33,40 +33,46 @@ class Catalog:
         self._topic_ids: dict[str, int] = {}
 
     def provider_id(self, provider: ProviderRecord, now: str) -> int:
-        """Upsert a provider; the most recently ingested name (and image list) wins."""
+        """Upsert a provider; the most recently ingested name (and image list) wins.
+
+        Only what differs from the cached state is written: a provider seen again with the same
+        name and images costs no SQL, a renamed one one UPDATE.
+        """
         domain = provider.domain.lower()
         known = self._providers.get(domain)
-        if (
-            known is not None
-            and provider.name in (None, known[1])
-            and (not provider.images or provider.images == known[2])
-        ):
-            return known[0]
-        row = self.conn.execute(
-            "SELECT id, name FROM providers WHERE domain = ?", [domain]
-        ).fetchone()
-        if row is None:
-            cursor = self.conn.execute(
-                "INSERT INTO providers (domain, name, updated_at) VALUES (?, ?, ?)",
-                [domain, provider.name, now],
-            )
-            provider_id = int(cursor.lastrowid or 0)
+        stored_images: tuple[ImageRecord, ...] | None  # None: not known, replace if given
+        if known is not None:
+            provider_id, stored_name, stored_images = known
         else:
-            provider_id = int(row[0])
-            if provider.name is not None and provider.name != row[1]:
-                self.conn.execute(
-                    "UPDATE providers SET name = ?, updated_at = ? WHERE id = ?",
-                    [provider.name, now, provider_id],
+            row = self.conn.execute(
+                "SELECT id, name FROM providers WHERE domain = ?", [domain]
+            ).fetchone()
+            if row is None:
+                cursor = self.conn.execute(
+                    "INSERT INTO providers (domain, name, updated_at) VALUES (?, ?, ?)",
+                    [domain, provider.name, now],
                 )
-        if provider.images:
+                provider_id, stored_name, stored_images = (
+                    int(cursor.lastrowid or 0),
+                    provider.name,
+                    (),
+                )
+            else:
+                provider_id, stored_name, stored_images = int(row[0]), row[1], None
+        if provider.name is not None and provider.name != stored_name:
+            self.conn.execute(
+                "UPDATE providers SET name = ?, updated_at = ? WHERE id = ?",
+                [provider.name, now, provider_id],
+            )
+            stored_name = provider.name
+        if provider.images and provider.images != stored_images:
             self.conn.execute("DELETE FROM provider_images WHERE provider_id = ?", [provider_id])
             self.conn.executemany(
                 "INSERT INTO provider_images VALUES (?, ?, ?, ?, ?, ?, ?)",
                 image_rows(provider_id, provider.images),
             )
-        name = provider.name if provider.name is not None else (known[1] if known else None)
-        images = provider.images or (known[2] if known else ())
-        self._providers[domain] = (provider_id, name, images)
+            stored_images = provider.images
+        self._providers[domain] = (provider_id, stored_name, stored_images or ())
         return provider_id
 
     def topic_id(self, name: str) -> int:
