@@ -38,7 +38,18 @@ PLAIN = "edges { node { id title publishedAt } }"
 
 def ensure_data(count: int, seed: int) -> Path:
     """The benchmark database, built once per (count, seed) and reused."""
-    folder = Path(tempfile.gettempdir()) / f"newsgraph-bench-{count}-{seed}"
+    # Keyed by the generator's source too: a changed generator must not reuse stale data.
+    import hashlib
+
+    import newsgraph.demo
+
+    source = Path(newsgraph.demo.__file__).parent
+    digest = hashlib.sha256(
+        b"".join(
+            (source / name).read_bytes() for name in ("demo.py", "demo_words.py", "demo_yaml.py")
+        )
+    ).hexdigest()[:10]
+    folder = Path(tempfile.gettempdir()) / f"newsgraph-bench-{count}-{seed}-{digest}"
     db = folder / "newsgraph.db"
     if (folder / "done").exists():
         return db

@@ -24,13 +24,14 @@ _PAGE = (
 )
 _NEWEST = _PAGE.format(where="1")
 _BY_TOPIC = _PAGE.format(
-    where="a.id IN (SELECT at.article_id FROM article_topics at JOIN topics t "
-    "ON t.id = at.topic_id WHERE t.key = ?)"
+    where="EXISTS (SELECT 1 FROM article_topics at JOIN topics t "
+    "ON t.id = at.topic_id WHERE at.article_id = a.id AND t.key = ?)"
 )
 _AFTER = _PAGE.format(where="(a.published_at, a.id) < (?, ?)")
 _BY_TOPIC_AFTER = _PAGE.format(
-    where="a.id IN (SELECT at.article_id FROM article_topics at JOIN topics t "
-    "ON t.id = at.topic_id WHERE t.key = ?) AND (a.published_at, a.id) < (?, ?)"
+    where="EXISTS (SELECT 1 FROM article_topics at JOIN topics t "
+    "ON t.id = at.topic_id WHERE at.article_id = a.id AND t.key = ?) "
+    "AND (a.published_at, a.id) < (?, ?)"
 )
 _SEARCH = (
     "SELECT a.id, a.path, a.title, a.published_at, p.name, "

@@ -37,7 +37,13 @@ class ArticleFilterSpec:
 
 
 _TOPIC_IDS = "SELECT t.id FROM topics t WHERE t.key IN "
-_HAS_TOPIC_IN = "a.id IN (SELECT at.article_id FROM article_topics at WHERE at.topic_id IN ("
+# EXISTS, not `a.id IN (...)`: with EXISTS SQLite walks the ordering index (published_at, ...)
+# and probes article_topics' primary key per row, so a page of a topic on 60% of 20,000
+# articles takes 0.03 ms instead of 14 ms (IN builds the whole set and sorts it). A topic that
+# matches nothing costs one index scan (~3 ms at 20,000 articles).
+_HAS_TOPIC_IN = (
+    "EXISTS (SELECT 1 FROM article_topics at WHERE at.article_id = a.id AND at.topic_id IN ("
+)
 
 
 def compile_filter(spec: ArticleFilterSpec | None, params: Params) -> str:
@@ -49,9 +55,8 @@ def compile_filter(spec: ArticleFilterSpec | None, params: Params) -> str:
         parts.append("a.provider_id = " + params.add(spec.provider_id))
     if spec.topic_id is not None:
         parts.append(
-            "a.id IN (SELECT at.article_id FROM article_topics at WHERE at.topic_id = "  # noqa: S608
-            + params.add(spec.topic_id)
-            + ")"
+            "EXISTS (SELECT 1 FROM article_topics at WHERE at.article_id = a.id "  # noqa: S608
+            "AND at.topic_id = " + params.add(spec.topic_id) + ")"
         )
     if spec.topics is not None:
         parts.append(_HAS_TOPIC_IN + _TOPIC_IDS + params.add_list(spec.topics) + "))")
