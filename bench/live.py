@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -164,6 +165,12 @@ async def measure(port: int, content: Path, staged: Path, drops: list[str], burs
                 raise TimeoutError(f"burst not queryable after {timeout} s")
             await asyncio.sleep(0.02)
         burst_seconds = time.perf_counter() - start
+        # Every burst event must reach the subscriber too (not just be queryable).
+        deadline = time.perf_counter() + timeout
+        while events.count - len(drops) < expected_burst and time.perf_counter() < deadline:
+            events.changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(events.changed.wait(), 0.5)
     await ws.close()
     await receiver
     return {
