@@ -7,8 +7,9 @@ frozen dataclasses (not ORM rows) so that a parsed article can cross a process b
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal
 
@@ -136,3 +137,26 @@ class FileOutcome:
         if self.skip is not None:
             return "skipped"
         return "error"
+
+
+def _pickle_by_fields(cls: type) -> None:
+    """Pickle a record as (class, field values).
+
+    Every parsed article crosses from a parse worker to the writer. The default pickling of a
+    slotted dataclass calls `dataclasses.fields()` for every object on load (an article has
+    dozens: images, related items, providers), which showed up as ~15% of a busy server's time.
+    """
+    values = operator.attrgetter(*(f.name for f in fields(cls)))
+
+    def reduce(self: object) -> tuple[type, tuple[object, ...]]:
+        got = values(self)
+        return cls, got if isinstance(got, tuple) else (got,)
+
+    cls.__reduce__ = reduce  # type: ignore[method-assign, assignment]
+
+
+for _record in (
+    ImageRecord, ProviderRecord, RelatedRecord, ArticleRecord, SkipRecord, ErrorRecord,
+    FileStamp, FileOutcome,
+):  # fmt: skip
+    _pickle_by_fields(_record)
