@@ -100,6 +100,7 @@ class Writer:
         self.change_retention = change_retention
         self.catalog = Catalog(conn)
         self._next_article_id: int | None = None
+        self._data_version: int | None = None  # to notice commits by another writer process
         self._next_related_id: int | None = None
         self._article_ids: dict[str, int] = {}  # stored ids of this batch's paths
         # Rows written with one executemany per statement per batch (per file when isolating).
@@ -142,6 +143,12 @@ class Writer:
         self._clear_rows()
         self._mtimes_ns = []
         try:
+            # Ids are counted and cached here; if another process (a one-off `newsgraph ingest`
+            # beside a running watcher) committed since our last batch, they may be stale.
+            version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._data_version:
+                self._forget_ids()
+                self._data_version = version
             self._article_ids = self._stored_ids([o.stamp.path for o in outcomes] + deletions)
             for stamp in touched:
                 self._touch(stamp, now)

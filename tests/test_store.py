@@ -359,3 +359,42 @@ def test_the_same_path_twice_in_one_batch_is_a_create_then_an_update(db_path: Pa
     ops = [r[0] for r in rows(conn, "SELECT op FROM changes ORDER BY seq")]
     assert ops == ["created", "updated", "updated", "deleted"]
     conn.close()
+
+
+def test_two_writer_processes_taking_turns_do_not_reuse_each_others_ids(
+    write_article: WriteArticle, content_dir: Path, db_path: Path
+) -> None:
+    """A one-off `newsgraph ingest` beside a running watcher: two writers, one database."""
+    first = Pipeline(content_dir.resolve(), Writer(open_writer(db_path)), workers=1)
+    second = Pipeline(content_dir.resolve(), Writer(open_writer(db_path)), workers=1)
+    for number in range(6):
+        related = [{"title": "r", "webUrl": f"https://r.example/{number}"}]
+        url = f"https://x.example/{number}"
+        write_article(f"n{number}.md", webUrl=url, topics=[f"T{number}"], related=related)
+        summary = reconcile(first if number % 2 else second)
+        assert (summary.new, summary.errors) == (1, 0), number
+    conn = first.writer.conn
+    assert rows(conn, "SELECT count(*), count(DISTINCT id) FROM articles") == [(6, 6)]
+    assert rows(conn, "SELECT count(*) FROM related") == [(6,)]
+    assert rows(conn, "SELECT count(*) FROM article_topics") == [(6,)]
+    for pipe in (first, second):
+        pipe.close()
+        pipe.writer.conn.close()
+
+
+def test_a_writer_notices_another_writers_commits_before_trusting_its_caches(
+    write_article: WriteArticle, content_dir: Path, db_path: Path
+) -> None:
+    """The most recently ingested provider name wins even when two processes take turns."""
+    first = Pipeline(content_dir.resolve(), Writer(open_writer(db_path)), workers=1)
+    second = Pipeline(content_dir.resolve(), Writer(open_writer(db_path)), workers=1)
+    steps = [("p0.md", first, "Old"), ("p0.md", second, "New"), ("p1.md", first, "Old")]
+    for number, (path, pipe, name) in enumerate(steps):
+        url = f"https://x.example/{path}"
+        write_article(path, webUrl=url, provider={"name": name, "domain": "x.example"})
+        summary = reconcile(pipe)
+        assert summary.errors == 0, number
+    assert rows(first.writer.conn, "SELECT name FROM providers") == [("Old",)]
+    for pipe in (first, second):
+        pipe.close()
+        pipe.writer.conn.close()
