@@ -143,3 +143,43 @@ def test_the_real_corpus_ingests_with_the_expected_counts(
     # The second run reads nothing and writes nothing.
     assert main(args) == 0
     assert counts(capsys.readouterr().out)[:4] == (0, 0, 200, 0)
+
+
+def test_ingest_draws_a_progress_bar_on_a_terminal_and_not_in_a_pipe(
+    tmp_path: Path, db_path: Path
+) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from newsgraph.demo import write_demo_content
+
+    content = tmp_path / "many"
+    write_demo_content(content, count=120, seed=2)
+    argv = [sys.executable, "-m", "newsgraph", "ingest", "--content", str(content)]
+    controller, terminal = pty.openpty()
+    try:
+        with subprocess.Popen(
+            [*argv, "--db", str(db_path)], stdout=subprocess.PIPE, stderr=terminal
+        ) as proc:
+            os.close(terminal)
+            drawn = b""
+            while True:
+                try:
+                    chunk = os.read(controller, 4096)
+                except OSError:  # the terminal closed: the process is done with it
+                    break
+                if not chunk:
+                    break
+                drawn += chunk
+            out = proc.stdout.read().decode() if proc.stdout else ""
+            assert proc.wait(timeout=60) == 0
+    finally:
+        os.close(controller)
+    assert b"ingest [" in drawn and b"120/120" in drawn, drawn
+    assert "ingest [" not in out and counts(out)[0] == 120
+    piped = subprocess.run(
+        [*argv, "--db", str(tmp_path / "piped.db")], capture_output=True, timeout=60, check=True
+    )
+    assert b"[" not in piped.stderr
