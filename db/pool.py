@@ -132,14 +132,6 @@ class ReaderPool:
                     interrupted += 1
         return interrupted
 
-    def run_sync(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work(conn)` on a fresh connection in the calling thread (CLI and tests)."""
-        conn = open_reader(self.path)
-        try:
-            return work(conn)
-        finally:
-            conn.close()
-
     def _work(self) -> None:
         conn = open_reader(self.path)
         traced = -1

@@ -158,22 +158,8 @@ async def provider_connection(
     after: str | None,
 ) -> Connection:
     order = order_by or ProviderOrder(field=ProviderOrderField.NAME)
-    page_at = window(info, first, after)
-    signature = "providers:" + order.field.value + order.direction.value
-    cursor = None if after is None else decode_cursor(after, signature, 2, "after")
-    descending = order.direction is OrderDirection.DESC
-    pool = info.context.pool
-    rows, keys, more = await pool.submit(
-        partial(
-            lambda conn: lists.provider_page(
-                conn, search=search, order=order.field.value, descending=descending,
-                limit=page_at.size, cursor=cursor, make=ProviderNode,
-            )
-        )
-    )  # fmt: skip
-    adopt(rows, info.context.loaders)
-    edges = [Edge(row, key, signature) for row, key in zip(rows, keys, strict=True)]
-    return Connection(edges, more, cursor is not None, lambda: pool.submit(lists.count_providers))
+    page = partial(lists.provider_page, make=ProviderNode)
+    return await _list_connection(info, "providers", order, search, first, after, page)
 
 
 async def topic_connection(
@@ -184,20 +170,35 @@ async def topic_connection(
     after: str | None,
 ) -> Connection:
     order = order_by or TopicOrder(field=TopicOrderField.NAME)
+    page = partial(lists.topic_page, make=TopicNode)
+    return await _list_connection(info, "topics", order, search, first, after, page)
+
+
+async def _list_connection(
+    info: Info,
+    table: Literal["providers", "topics"],
+    order: ProviderOrder | TopicOrder,
+    search: str | None,
+    first: int | None,
+    after: str | None,
+    page: Any,
+) -> Connection:
+    """A keyset page of providers or topics; the cursor is bound to the table and the order."""
     page_at = window(info, first, after)
-    signature = "topics:" + order.field.value + order.direction.value
+    signature = table + ":" + order.field.value + order.direction.value
     cursor = None if after is None else decode_cursor(after, signature, 2, "after")
     descending = order.direction is OrderDirection.DESC
     pool = info.context.pool
     rows, keys, more = await pool.submit(
-        lambda conn: lists.topic_page(
-            conn, search=search, order=order.field.value, descending=descending,
-            limit=page_at.size, cursor=cursor, make=TopicNode,
+        partial(
+            page, search=search, order=order.field.value, descending=descending,
+            limit=page_at.size, cursor=cursor,
         )
     )  # fmt: skip
     adopt(rows, info.context.loaders)
     edges = [Edge(row, key, signature) for row, key in zip(rows, keys, strict=True)]
-    return Connection(edges, more, cursor is not None, lambda: pool.submit(lists.count_topics))
+    count = lists.count_providers if table == "providers" else lists.count_topics
+    return Connection(edges, more, cursor is not None, lambda: pool.submit(count))
 
 
 async def provider_by_domain(info: Info, domain: str) -> ProviderNode | None:

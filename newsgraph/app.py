@@ -51,13 +51,13 @@ class GraphQLView(GraphQLHTTP):
 
 
 def reader_threads(settings: Settings) -> int:
-    value = getattr(settings, "reader_threads", DEFAULT_READER_THREADS)
-    return int(value) if value else DEFAULT_READER_THREADS
+    """0 means the default, like `workers`: a pool of no threads could answer nothing."""
+    return settings.reader_threads or DEFAULT_READER_THREADS
 
 
 def limits(settings: Settings) -> Limits:
-    size = getattr(settings, "max_page_size", None)
-    return Limits(max_page_size=int(size)) if size else Limits()
+    size = settings.max_page_size
+    return Limits(max_page_size=size) if size else Limits()
 
 
 def create_app(settings: Settings) -> Starlette:

@@ -213,3 +213,24 @@ def test_graphql_get_queries_and_graphiql(api: Api) -> None:
     assert response.json() == {"data": {"ingestStatus": {"articleCount": 0}}}
     page = api.client.get("/graphql", headers={"Accept": "text/html"})
     assert "graphiql" in page.text.lower()
+
+
+@pytest.mark.parametrize(("field", "key"), [("providers", "domain"), ("topics", "name")])
+def test_provider_and_topic_lists_page_by_cursor_without_repeats_or_gaps(
+    api: Api, newsroom: dict[str, str], field: str, key: str
+) -> None:
+    query = f"""query($a: String) {{ {field}(first: 1, after: $a, orderBy: {{field: NAME}}) {{
+        totalCount edges {{ node {{ {key} }} }} pageInfo {{ hasNextPage endCursor }} }} }}"""
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = api.query(query, a=cursor)[field]
+        seen += [edge["node"][key] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        cursor = page["pageInfo"]["endCursor"]
+    assert len(seen) == page["totalCount"] > 1
+    assert seen == sorted(seen, key=str.casefold) and len(set(seen)) == len(seen)
+    other = "topics" if field == "providers" else "providers"
+    errors = api.errors(f"query($a: String) {{ {other}(after: $a) {{ totalCount }} }}", a=cursor)
+    assert errors, "a cursor of one list must not be accepted by the other"
