@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CONTENT ?= content
 DB ?= newsgraph.db
 
-.PHONY: serve test check lint typecheck bench clean browser http-audit
+.PHONY: serve test check lint typecheck layers bench clean browser http-audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-check: lint typecheck
+# The layering contracts of pyproject.toml's [tool.importlinter].
+layers: $(STAMP)
+	$(BIN)/lint-imports
+
+check: lint typecheck layers
 
 test: check browser http-audit
 	$(BIN)/pytest

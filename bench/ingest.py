@@ -55,7 +55,7 @@ def parse_only_rate(root: Path) -> tuple[float, int]:
     """The baseline as the issue defines it: read + split + libyaml load, one process, no DB."""
     import yaml
 
-    from ingest.frontmatter import split_front_matter
+    from newsgraph.ingest.frontmatter import split_front_matter
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     files = sorted(p for p in root.rglob("*.md") if p.is_file())
@@ -72,8 +72,8 @@ def parse_only_rate(root: Path) -> tuple[float, int]:
 
 def full_parse_rate(root: Path) -> float:
     """Our parser with every FORMAT.md check (`decode_article`), for comparison with (a)."""
-    from ingest.errors import IngestError
-    from ingest.parse import decode_article
+    from newsgraph.ingest.errors import IngestError
+    from newsgraph.ingest.parse import decode_article
 
     files = sorted(p for p in root.rglob("*.md") if p.is_file())
     start = time.perf_counter()

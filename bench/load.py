@@ -38,8 +38,8 @@ from websockets.typing import Subprotocol
 
 from bench.ingest import newsgraph_command
 from bench.live import free_port, wait_healthy
-from gql.live_types import decode_change_cursor
 from newsgraph.demo import write_demo_content
+from newsgraph.gql.live_types import decode_change_cursor
 
 EVENTS = "subscription($s: String) { articleEvents(since: $s) { kind cursor articleId path } }"
 QUERIES = (

@@ -53,9 +53,10 @@ def ensure_data(count: int, seed: int) -> Path:
     db = folder / "newsgraph.db"
     if (folder / "done").exists():
         return db
-    from newsgraph.commands import ingest_once, open_pipeline
+    from newsgraph.commands import ingest_once
     from newsgraph.config import Settings
     from newsgraph.demo import write_demo_content
+    from newsgraph.pipeline import open_pipeline
 
     print(f"building {count} articles in {folder} (once)...", flush=True)
     write_demo_content(folder / "content", count=count, seed=seed)
@@ -156,7 +157,7 @@ async def load(port: int, request: bytes, seconds: float, concurrency: int) -> R
 
 def cursor_at(db: Path, topic: str | None, offset: int) -> tuple[str, str, int]:
     """The GraphQL cursor and raw (published_at, id) of the row before page `offset`."""
-    from gql.pagination import encode_cursor
+    from newsgraph.gql.pagination import encode_cursor
 
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     where = (

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from db.pool import ReaderPool
+from newsgraph.db.pool import ReaderPool
 
 _PAGE = (
     "SELECT a.id, a.path, a.title, a.published_at, a.web_url, a.provider_id FROM articles a "

@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
-from db import keyset
-from db.filters import ArticleFilterSpec, compile_filter
-from db.rows import ARTICLE_COLUMNS, ArticleRow
-from db.search import SearchSyntaxError
-from db.sql import Params, column
+from newsgraph.db import keyset
+from newsgraph.db.filters import ArticleFilterSpec, compile_filter
+from newsgraph.db.rows import ARTICLE_COLUMNS, ArticleRow
+from newsgraph.db.search import SearchSyntaxError
+from newsgraph.db.sql import Params, column
 
 A = TypeVar("A", bound=ArticleRow)
 OrderField = Literal["published_at", "quality", "heat", "title", "relevance"]

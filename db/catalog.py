@@ -12,8 +12,8 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from db.convert import slugify, topic_key
-from db.records import ImageRecord, ProviderRecord
+from newsgraph.db.convert import slugify, topic_key
+from newsgraph.db.records import ImageRecord, ProviderRecord
 
 
 def image_rows(owner_id: int, images: Sequence[ImageRecord]) -> list[tuple[Any, ...]]:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from db.errors import DatabaseTooNew, DatabaseUnavailable, NotANewsgraphDatabase
-from db.migrations import MIGRATION_SET, apply_migrations, migrations
+from newsgraph.db.errors import DatabaseTooNew, DatabaseUnavailable, NotANewsgraphDatabase
+from newsgraph.db.migrations import MIGRATION_SET, apply_migrations, migrations
 
 BUSY_TIMEOUT_MS = 10_000
 _SQLITE_HEADER = b"SQLite format 3\x00"

@@ -7,10 +7,10 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from db.articles import search_condition
-from db.filters import ArticleFilterSpec, compile_filter
-from db.rows import PROVIDER_COLUMNS, TOPIC_COLUMNS, ProviderRow, TopicRow
-from db.sql import Params
+from newsgraph.db.articles import search_condition
+from newsgraph.db.filters import ArticleFilterSpec, compile_filter
+from newsgraph.db.rows import PROVIDER_COLUMNS, TOPIC_COLUMNS, ProviderRow, TopicRow
+from newsgraph.db.sql import Params
 
 P = TypeVar("P", bound=ProviderRow)
 T = TypeVar("T", bound=TopicRow)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from db.sql import Params
+from newsgraph.db.sql import Params
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from db.sql import Params
+from newsgraph.db.sql import Params
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,9 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any, Literal, TypeVar
 
-from db import keyset
-from db.rows import PROVIDER_COLUMNS, TOPIC_COLUMNS, ProviderRow, TopicRow
-from db.sql import Params
+from newsgraph.db import keyset
+from newsgraph.db.rows import PROVIDER_COLUMNS, TOPIC_COLUMNS, ProviderRow, TopicRow
+from newsgraph.db.sql import Params
 
 P = TypeVar("P", bound=ProviderRow)
 T = TypeVar("T", bound=TopicRow)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Collection
 
-from db.filters import ArticleFilterSpec, compile_filter
-from db.rows import IngestErrorRow
-from db.sql import Params
+from newsgraph.db.filters import ArticleFilterSpec, compile_filter
+from newsgraph.db.rows import IngestErrorRow
+from newsgraph.db.sql import Params
 
 _ERROR_COLUMNS = 'path, line, "column", field, message, first_seen, last_seen'
 

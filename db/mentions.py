@@ -12,10 +12,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from db import keyset
-from db.reads import keys_param
-from db.rows import ARTICLE_COLUMNS, ArticleRow
-from db.sql import Params
+from newsgraph.db import keyset
+from newsgraph.db.reads import keys_param
+from newsgraph.db.rows import ARTICLE_COLUMNS, ArticleRow
+from newsgraph.db.sql import Params
 
 A = TypeVar("A", bound=ArticleRow)
 _WIDTH = ARTICLE_COLUMNS.count(",") + 1

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from db.connection import open_reader
+from newsgraph.db.connection import open_reader
 
 T = TypeVar("T")
 TraceCallback = Callable[[str], None]

@@ -18,7 +18,7 @@ from typing import TypeVar
 
 import orjson
 
-from db.rows import (
+from newsgraph.db.rows import (
     ARTICLE_COLUMNS,
     PROVIDER_COLUMNS,
     RELATED_COLUMNS,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from db.errors import StoreError
+from newsgraph.db.errors import StoreError
 
 
 class SearchSyntaxError(StoreError):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 
-from db import keyset
-from db.rows import IngestErrorRow, IngestStatusRow
-from db.sql import Params
+from newsgraph.db import keyset
+from newsgraph.db.rows import IngestErrorRow, IngestStatusRow
+from newsgraph.db.sql import Params
 
 _STATUS = """
 SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM providers),

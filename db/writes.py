@@ -18,17 +18,17 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from db.catalog import Catalog, image_rows
-from db.convert import to_db_time, utc_now
-from db.errors import StoreWriteFailed
-from db.records import (
+from newsgraph.db.catalog import Catalog, image_rows
+from newsgraph.db.convert import to_db_time, utc_now
+from newsgraph.db.errors import StoreWriteFailed
+from newsgraph.db.records import (
     ArticleRecord,
     ChangeOp,
     ErrorRecord,
     FileOutcome,
     FileStamp,
 )
-from db.statements import (
+from newsgraph.db.statements import (
     BUFFERED,
     CLEAR_ERROR,
     INSERT_ARTICLE,

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from functools import partial
 from typing import Any, Generic, TypeAlias, TypeVar
 
-from db.pool import ReaderPool
+from newsgraph.db.pool import ReaderPool
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

@@ -25,10 +25,10 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from db.changes import ChangeRow, change_bounds, changes_after, data_version
-from db.pool import ReaderPool
-from gql.error_feed import IngestErrorFeed
-from gql.feed_errors import BrokerClosed, CursorError, SubscriberTooSlow
+from newsgraph.db.changes import ChangeRow, change_bounds, changes_after, data_version
+from newsgraph.db.pool import ReaderPool
+from newsgraph.gql.error_feed import IngestErrorFeed
+from newsgraph.gql.feed_errors import BrokerClosed, CursorError, SubscriberTooSlow
 
 log = logging.getLogger(__name__)
 

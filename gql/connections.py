@@ -13,13 +13,13 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from db.articles import ArticlePage, ArticlePageQuery, article_page
-from db.filters import ArticleFilterSpec
-from db.search import SearchSyntaxError, fts_query
-from gql.batching import MaybeAwaitable
-from gql.context import Info
-from gql.errors import BadArgument
-from gql.inputs import (
+from newsgraph.db.articles import ArticlePage, ArticlePageQuery, article_page
+from newsgraph.db.filters import ArticleFilterSpec
+from newsgraph.db.search import SearchSyntaxError, fts_query
+from newsgraph.gql.batching import MaybeAwaitable
+from newsgraph.gql.context import Info
+from newsgraph.gql.errors import BadArgument
+from newsgraph.gql.inputs import (
     ArticleFilter,
     ArticleOrder,
     SearchMode,
@@ -27,10 +27,16 @@ from gql.inputs import (
     filter_spec,
     order_signature,
 )
-from gql.loaders import Loaders
-from gql.nodes import ArticleNode, adopt
-from gql.pagination import Window, decode_cursor, encode_cursor, page_window
-from gql.prefetch import ConnectionPlan, Prime, apply_primes, connection_plan, prefetch_articles
+from newsgraph.gql.loaders import Loaders
+from newsgraph.gql.nodes import ArticleNode, adopt
+from newsgraph.gql.pagination import Window, decode_cursor, encode_cursor, page_window
+from newsgraph.gql.prefetch import (
+    ConnectionPlan,
+    Prime,
+    apply_primes,
+    connection_plan,
+    prefetch_articles,
+)
 
 
 class Edge:

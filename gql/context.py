@@ -9,10 +9,10 @@ import strawberry
 from starlette.requests import Request
 from starlette.websockets import WebSocket
 
-from db.pool import ReaderPool
-from gql.live_state import LiveState
-from gql.loaders import Loaders
-from gql.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from newsgraph.db.pool import ReaderPool
+from newsgraph.gql.live_state import LiveState
+from newsgraph.gql.loaders import Loaders
+from newsgraph.gql.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,10 +17,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from db.convert import to_db_time, utc_now
-from db.live import all_ingest_errors, ingest_error_fingerprint
-from db.rows import IngestErrorRow
-from gql.feed_errors import BrokerClosed, SubscriberTooSlow
+from newsgraph.db.convert import to_db_time, utc_now
+from newsgraph.db.live import all_ingest_errors, ingest_error_fingerprint
+from newsgraph.db.rows import IngestErrorRow
+from newsgraph.gql.feed_errors import BrokerClosed, SubscriberTooSlow
 
 Read = Callable[[Callable[[sqlite3.Connection], Any]], Awaitable[Any]]
 OnFail = Callable[[Exception], None]

@@ -43,8 +43,8 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
-from db.pool import ReaderPool, read_scope
-from gql.context import Context
+from newsgraph.db.pool import ReaderPool, read_scope
+from newsgraph.gql.context import Context
 
 log = logging.getLogger("newsgraph.gql")
 

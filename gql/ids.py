@@ -11,7 +11,7 @@ import base64
 import binascii
 from typing import Literal
 
-from gql.errors import BadArgument
+from newsgraph.gql.errors import BadArgument
 
 NodeType = Literal["Article", "Provider", "Topic"]
 NODE_TYPES: tuple[NodeType, ...] = ("Article", "Provider", "Topic")

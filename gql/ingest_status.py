@@ -12,11 +12,11 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from db.changes import change_bounds
-from db.rows import IngestStatusRow
-from db.status import ingest_status
-from gql.context import Info
-from gql.live_types import encode_change_cursor
+from newsgraph.db.changes import change_bounds
+from newsgraph.db.rows import IngestStatusRow
+from newsgraph.db.status import ingest_status
+from newsgraph.gql.context import Info
+from newsgraph.gql.live_types import encode_change_cursor
 
 
 @dataclass(frozen=True, slots=True)

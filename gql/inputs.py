@@ -6,11 +6,11 @@ from enum import Enum
 
 import strawberry
 
-from db.articles import OrderField, OrderSpec
-from db.convert import topic_key
-from db.filters import ArticleFilterSpec
-from gql.errors import BadArgument
-from gql.scalars import DateTime
+from newsgraph.db.articles import OrderField, OrderSpec
+from newsgraph.db.convert import topic_key
+from newsgraph.db.filters import ArticleFilterSpec
+from newsgraph.gql.errors import BadArgument
+from newsgraph.gql.scalars import DateTime
 
 MAX_FILTER_DEPTH = 8
 

@@ -29,7 +29,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from graphql.validation.rules.max_introspection_depth_rule import MaxIntrospectionDepthRule
 from strawberry.extensions import AddValidationRules, SchemaExtension
 
-from gql.cost import PageSizes, measure
+from newsgraph.gql.cost import PageSizes, measure
 
 TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 _TOKENS_MESSAGE = "Document contains more than"

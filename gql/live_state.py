@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from gql.broker import ChangeBroker
+from newsgraph.gql.broker import ChangeBroker
 
 
 class WatchSnapshot(Protocol):

@@ -8,9 +8,9 @@ from enum import Enum
 
 import strawberry
 
-from gql.errors import BadArgument
-from gql.scalars import DateTime
-from gql.types import Article, IngestError
+from newsgraph.gql.errors import BadArgument
+from newsgraph.gql.scalars import DateTime
+from newsgraph.gql.types import Article, IngestError
 
 _CURSOR_PREFIX = "change:"
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
 
-from db import mentions, reads
-from db.pool import ReaderPool
-from db.rows import ImageRow
-from gql.batching import Batcher, Loader
-from gql.nodes import ArticleNode, ProviderNode, RelatedNode, TopicNode, adopt
+from newsgraph.db import mentions, reads
+from newsgraph.db.pool import ReaderPool
+from newsgraph.db.rows import ImageRow
+from newsgraph.gql.batching import Batcher, Loader
+from newsgraph.gql.nodes import ArticleNode, ProviderNode, RelatedNode, TopicNode, adopt
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

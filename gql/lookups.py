@@ -6,16 +6,16 @@ import sqlite3
 from functools import partial
 from typing import Any, Literal
 
-from db import lists, status
-from db.convert import topic_key
-from db.facets import article_facets
-from db.search import SearchSyntaxError, fts_query
-from gql.connections import Connection, Edge, window
-from gql.context import Info
-from gql.errors import BadArgument
-from gql.ids import decode_id
-from gql.ingest_status import read_ingest_status
-from gql.inputs import (
+from newsgraph.db import lists, status
+from newsgraph.db.convert import topic_key
+from newsgraph.db.facets import article_facets
+from newsgraph.db.search import SearchSyntaxError, fts_query
+from newsgraph.gql.connections import Connection, Edge, window
+from newsgraph.gql.context import Info
+from newsgraph.gql.errors import BadArgument
+from newsgraph.gql.ids import decode_id
+from newsgraph.gql.ingest_status import read_ingest_status
+from newsgraph.gql.inputs import (
     ArticleFilter,
     OrderDirection,
     ProviderOrder,
@@ -25,11 +25,11 @@ from gql.inputs import (
     TopicOrderField,
     filter_spec,
 )
-from gql.loaders import Loaders
-from gql.nodes import ArticleNode, ProviderNode, TopicNode, adopt
-from gql.pagination import decode_cursor
-from gql.prefetch import ArticlePlan, Prime, apply_primes, node_plan, prefetch_articles
-from gql.values import (
+from newsgraph.gql.loaders import Loaders
+from newsgraph.gql.nodes import ArticleNode, ProviderNode, TopicNode, adopt
+from newsgraph.gql.pagination import decode_cursor
+from newsgraph.gql.prefetch import ArticlePlan, Prime, apply_primes, node_plan, prefetch_articles
+from newsgraph.gql.values import (
     FacetsValue,
     MonthCountValue,
     ProviderCountValue,

@@ -14,7 +14,7 @@ import logging
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from gql.errors import should_mask
+from newsgraph.gql.errors import should_mask
 
 log = logging.getLogger("newsgraph.gql")
 INTERNAL = "INTERNAL_SERVER_ERROR"

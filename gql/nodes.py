@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from db.rows import ArticleRow, ImageRow, ProviderRow, RelatedRow, TopicRow
-from gql.batching import MaybeAwaitable
-from gql.ids import encode_id
+from newsgraph.db.rows import ArticleRow, ImageRow, ProviderRow, RelatedRow, TopicRow
+from newsgraph.gql.batching import MaybeAwaitable
+from newsgraph.gql.ids import encode_id
 
 if TYPE_CHECKING:
-    from gql.loaders import Loaders
+    from newsgraph.gql.loaders import Loaders
 
 NO_IMAGES: tuple[ImageRow, ...] = ()
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from gql.errors import BadArgument
+from newsgraph.gql.errors import BadArgument
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100

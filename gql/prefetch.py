@@ -18,11 +18,11 @@ from typing import Any
 
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
-from db import reads
-from gql.batching import Loader
-from gql.context import Info
-from gql.loaders import Loaders
-from gql.nodes import ArticleNode, ProviderNode, RelatedNode
+from newsgraph.db import reads
+from newsgraph.gql.batching import Loader
+from newsgraph.gql.context import Info
+from newsgraph.gql.loaders import Loaders
+from newsgraph.gql.nodes import ArticleNode, ProviderNode, RelatedNode
 
 Prime = tuple[Loader[Any, Any], Mapping[Any, Any], Sequence[Any]]
 MAX_PLAN_DEPTH = 4

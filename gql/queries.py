@@ -6,11 +6,11 @@ from typing import cast
 
 import strawberry
 
-from gql import lookups
-from gql.connections import article_connection
-from gql.context import Info
-from gql.inputs import ArticleFilter, ArticleOrder, ProviderOrder, SearchMode, TopicOrder
-from gql.types import (
+from newsgraph.gql import lookups
+from newsgraph.gql.connections import article_connection
+from newsgraph.gql.context import Info
+from newsgraph.gql.inputs import ArticleFilter, ArticleOrder, ProviderOrder, SearchMode, TopicOrder
+from newsgraph.gql.types import (
     Article,
     ArticleConnection,
     ArticleFacets,

@@ -13,7 +13,7 @@ from typing import NewType
 
 import strawberry
 
-from db.convert import to_db_time
+from newsgraph.db.convert import to_db_time
 
 
 def _serialize(value: object) -> str:

@@ -9,12 +9,12 @@ import strawberry
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
-from gql.execution import FastExecutor
-from gql.masking import MaskInternalErrors
-from gql.queries import Query
-from gql.scalars import SCALARS
-from gql.subscriptions import Subscription
-from gql.types import Article, Provider, Topic
+from newsgraph.gql.execution import FastExecutor
+from newsgraph.gql.masking import MaskInternalErrors
+from newsgraph.gql.queries import Query
+from newsgraph.gql.scalars import SCALARS
+from newsgraph.gql.subscriptions import Subscription
+from newsgraph.gql.types import Article, Provider, Topic
 
 # Documents are parsed and validated once per distinct query text; the caches are keyed by it.
 CACHE_SIZE = 512

@@ -30,16 +30,16 @@ from functools import partial
 import strawberry
 from starlette.websockets import WebSocket, WebSocketState
 
-from db.changes import ChangeRow
-from db.filters import ArticleFilterSpec
-from db.live import matching_article_ids
-from gql.broker import ChangeBroker
-from gql.context import Info
-from gql.errors import ApiError, BadArgument
-from gql.feed_errors import BrokerClosed, CursorError, SubscriberTooSlow
-from gql.ids import encode_id
-from gql.inputs import ArticleFilter, filter_spec
-from gql.live_types import (
+from newsgraph.db.changes import ChangeRow
+from newsgraph.db.filters import ArticleFilterSpec
+from newsgraph.db.live import matching_article_ids
+from newsgraph.gql.broker import ChangeBroker
+from newsgraph.gql.context import Info
+from newsgraph.gql.errors import ApiError, BadArgument
+from newsgraph.gql.feed_errors import BrokerClosed, CursorError, SubscriberTooSlow
+from newsgraph.gql.ids import encode_id
+from newsgraph.gql.inputs import ArticleFilter, filter_spec
+from newsgraph.gql.live_types import (
     ArticleEvent,
     ArticleEventKind,
     CursorExpired,
@@ -48,8 +48,8 @@ from gql.live_types import (
     decode_change_cursor,
     encode_change_cursor,
 )
-from gql.loaders import Loaders
-from gql.nodes import ArticleNode, adopt
+from newsgraph.gql.loaders import Loaders
+from newsgraph.gql.nodes import ArticleNode, adopt
 
 SLOW_CODE = 1008  # policy violation: the client did not read its events
 SHUTDOWN_CODE = 1001  # going away

@@ -14,14 +14,14 @@ from typing import Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from db.filters import ArticleFilterSpec
-from gql.connections import article_connection, mentions_connection
-from gql.context import Info
-from gql.errors import BadArgument
-from gql.inputs import ArticleFilter, ArticleOrder, SearchMode
-from gql.nodes import ArticleNode, ProviderNode, TopicNode
-from gql.scalars import DateTime
-from gql.values import TopicCountValue
+from newsgraph.db.filters import ArticleFilterSpec
+from newsgraph.gql.connections import article_connection, mentions_connection
+from newsgraph.gql.context import Info
+from newsgraph.gql.errors import BadArgument
+from newsgraph.gql.inputs import ArticleFilter, ArticleOrder, SearchMode
+from newsgraph.gql.nodes import ArticleNode, ProviderNode, TopicNode
+from newsgraph.gql.scalars import DateTime
+from newsgraph.gql.values import TopicCountValue
 
 MAX_RANKED = 100
 

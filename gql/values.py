@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gql.nodes import ProviderNode, TopicNode
+from newsgraph.gql.nodes import ProviderNode, TopicNode
 
 
 class TopicCountValue:

@@ -7,7 +7,7 @@ only constructor argument, which keeps the exceptions picklable across a process
 
 from __future__ import annotations
 
-from db.records import ErrorRecord, SkipRecord
+from newsgraph.db.records import ErrorRecord, SkipRecord
 
 
 class IngestError(Exception):

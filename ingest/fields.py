@@ -13,9 +13,9 @@ from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from db.records import ErrorRecord, ImageRecord, ProviderRecord, RelatedRecord
-from ingest.errors import ArticleError
-from ingest.values import ValueProblem, expect, http_url, jsonable, to_utc
+from newsgraph.db.records import ErrorRecord, ImageRecord, ProviderRecord, RelatedRecord
+from newsgraph.ingest.errors import ArticleError
+from newsgraph.ingest.values import ValueProblem, expect, http_url, jsonable, to_utc
 
 Locate = Callable[[int], tuple[int, int]]
 

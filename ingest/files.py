@@ -15,8 +15,8 @@ from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from db.records import ErrorRecord, FileStamp
-from ingest.errors import ArticleError
+from newsgraph.db.records import ErrorRecord, FileStamp
+from newsgraph.ingest.errors import ArticleError
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 _TEMP_NAME = re.compile(r"(~|\.swp|\.swx|\.tmp|\.part|\.crdownload)$|^(\.#|4913$|\.goutputstream-)")

@@ -33,7 +33,7 @@ from watchdog.events import (
     FileSystemEventHandler,
 )
 
-from ingest.files import is_candidate, is_ignored_name
+from newsgraph.ingest.files import is_candidate, is_ignored_name
 
 log = logging.getLogger(__name__)
 

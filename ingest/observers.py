@@ -17,7 +17,7 @@ from watchdog.observers.api import BaseObserver
 from watchdog.observers.inotify import InotifyObserver
 from watchdog.observers.polling import PollingObserver
 
-from ingest.handler import EVENT_TYPES, ContentEventHandler
+from newsgraph.ingest.handler import EVENT_TYPES, ContentEventHandler
 
 log = logging.getLogger(__name__)
 

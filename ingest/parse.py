@@ -11,14 +11,18 @@ from typing import Any
 
 from yaml.nodes import MappingNode
 
-from db.records import ArticleRecord, ErrorRecord, SkipRecord
-from ingest.errors import ArticleError, NotAnArticle
-from ingest.fields import Fields
-from ingest.frontmatter import FrontMatterNotClosed, normalise_newlines, split_front_matter
-from ingest.limits import ParseLimits
-from ingest.values import jsonable
-from ingest.yaml_loader import YamlProblem, compose_front_matter, has_key
-from ingest.yaml_values import build_values
+from newsgraph.db.records import ArticleRecord, ErrorRecord, SkipRecord
+from newsgraph.ingest.errors import ArticleError, NotAnArticle
+from newsgraph.ingest.fields import Fields
+from newsgraph.ingest.frontmatter import (
+    FrontMatterNotClosed,
+    normalise_newlines,
+    split_front_matter,
+)
+from newsgraph.ingest.limits import ParseLimits
+from newsgraph.ingest.values import jsonable
+from newsgraph.ingest.yaml_loader import YamlProblem, compose_front_matter, has_key
+from newsgraph.ingest.yaml_values import build_values
 
 _DEFAULT_LIMITS = ParseLimits()
 _DATE_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}-")

@@ -18,12 +18,12 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from db.records import ErrorRecord, FileOutcome, FileStamp
-from db.writes import BatchResult, Writer
-from ingest.errors import ArticleError, NotAnArticle
-from ingest.files import read_file, stored_path
-from ingest.limits import ParseLimits
-from ingest.parse import decode_article
+from newsgraph.db.records import ErrorRecord, FileOutcome, FileStamp
+from newsgraph.db.writes import BatchResult, Writer
+from newsgraph.ingest.errors import ArticleError, NotAnArticle
+from newsgraph.ingest.files import read_file, stored_path
+from newsgraph.ingest.limits import ParseLimits
+from newsgraph.ingest.parse import decode_article
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ class Pipeline:
             # forkserver, not fork: the watcher and the server run threads, and forking a
             # threaded process can deadlock the child.
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["ingest.parse", "ingest.pipeline"])
+            context.set_forkserver_preload(["newsgraph.ingest.parse", "newsgraph.ingest.pipeline"])
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
         return self._pool
 

@@ -11,11 +11,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from db.filestate import file_counts, known_files
-from db.writes import BatchResult
-from ingest.errors import IngestError
-from ingest.files import stored_path, walk
-from ingest.pipeline import Job, Pipeline
+from newsgraph.db.filestate import file_counts, known_files
+from newsgraph.db.writes import BatchResult
+from newsgraph.ingest.errors import IngestError
+from newsgraph.ingest.files import stored_path, walk
+from newsgraph.ingest.pipeline import Job, Pipeline
 
 
 class ContentRootMissing(IngestError):

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from db.filestate import KnownFile, known_files_at, known_files_under
-from ingest.files import is_candidate, stored_path, walk
-from ingest.handler import Mark
-from ingest.pipeline import Job, Pipeline
+from newsgraph.db.filestate import KnownFile, known_files_at, known_files_under
+from newsgraph.ingest.files import is_candidate, stored_path, walk
+from newsgraph.ingest.handler import Mark
+from newsgraph.ingest.pipeline import Job, Pipeline
 
 log = logging.getLogger(__name__)
 

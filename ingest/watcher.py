@@ -26,13 +26,13 @@ from types import TracebackType
 
 from watchdog.observers.api import BaseObserver
 
-from db.filestate import current_errors
-from db.writes import BatchResult
-from ingest.handler import ContentEventHandler, DirtyPaths, Mark
-from ingest.observers import ObserverKind, start_observer
-from ingest.pipeline import Job, Pipeline
-from ingest.scan import ContentRootMissing, reconcile
-from ingest.triage import Triage
+from newsgraph.db.filestate import current_errors
+from newsgraph.db.writes import BatchResult
+from newsgraph.ingest.handler import ContentEventHandler, DirtyPaths, Mark
+from newsgraph.ingest.observers import ObserverKind, start_observer
+from newsgraph.ingest.pipeline import Job, Pipeline
+from newsgraph.ingest.scan import ContentRootMissing, reconcile
+from newsgraph.ingest.triage import Triage
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ingest.yaml_loader import MAP, NULL, SEQ, STR, TAG, YamlProblem, at, field_path
+from newsgraph.ingest.yaml_loader import MAP, NULL, SEQ, STR, TAG, YamlProblem, at, field_path
 
 # With aliases allowed, each use is expanded; this many nodes bounds a "billion laughs".
 MAX_EXPANDED_NODES = 100_000

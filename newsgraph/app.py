@@ -19,13 +19,13 @@ from starlette.requests import Request
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from db.pool import ReaderPool
-from gql.context import Context, Limits
-from gql.http import GraphQLHTTP
-from gql.live_state import LiveState
-from gql.schema import build_schema
 from newsgraph.config import Settings
+from newsgraph.db.pool import ReaderPool
 from newsgraph.edge import cors, guards, http_limits
+from newsgraph.gql.context import Context, Limits
+from newsgraph.gql.http import GraphQLHTTP
+from newsgraph.gql.live_state import LiveState
+from newsgraph.gql.schema import build_schema
 from newsgraph.live import configure_websockets, live_services
 from newsgraph.metrics import Metrics
 from newsgraph.ops import Ops

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from db.errors import StoreError, StoreWriteFailed
 from newsgraph.config import SETTINGS, ConfigError, Settings, format_settings, resolve
+from newsgraph.db.errors import StoreError, StoreWriteFailed
 from newsgraph.logs import configure_logging
 
 EXIT_OK = 0

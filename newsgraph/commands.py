@@ -5,48 +5,21 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from db.connection import open_writer
-from db.filestate import current_errors
-from db.records import ErrorRecord
-from db.writes import Writer
-from ingest.files import walk
-from ingest.limits import ParseLimits
-from ingest.pipeline import Job, Pipeline, process_file
-from ingest.scan import ContentRootMissing, ScanSummary, reconcile
 from newsgraph.config import Settings
+from newsgraph.db.filestate import current_errors
+from newsgraph.db.records import ErrorRecord
+from newsgraph.ingest.files import walk
+from newsgraph.ingest.pipeline import Job, Pipeline, process_file
+from newsgraph.ingest.scan import ContentRootMissing, ScanSummary, reconcile
 from newsgraph.logs import report_file_error
+from newsgraph.pipeline import open_pipeline, parse_limits
 from newsgraph.progress import Progress
+from newsgraph.serve import run_server
+from newsgraph.watching import run_watch as watch
 
 log = logging.getLogger("newsgraph")
-
-
-def parse_limits(settings: Settings) -> ParseLimits:
-    return ParseLimits(
-        max_bytes=settings.max_file_bytes,
-        max_depth=settings.max_yaml_depth,
-        allow_aliases=settings.allow_yaml_aliases,
-    )
-
-
-@contextmanager
-def open_pipeline(settings: Settings) -> Iterator[Pipeline]:
-    """The writer connection and parse pool of a process, closed on the way out."""
-    conn = open_writer(settings.db)
-    pipeline = Pipeline(
-        settings.content.resolve(),
-        Writer(conn, change_retention=settings.change_retention),
-        parse_limits(settings),
-        workers=settings.parse_workers,
-    )
-    try:
-        yield pipeline
-    finally:
-        pipeline.close()
-        conn.close()
 
 
 def ingest_once(pipeline: Pipeline, settings: Settings) -> ScanSummary:
@@ -111,12 +84,8 @@ def run_check(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from newsgraph.serve import run_server
-
     return run_server(settings)
 
 
 def run_watch(settings: Settings, args: argparse.Namespace) -> int:
-    from newsgraph.watching import run_watch as watch
-
     return watch(settings)

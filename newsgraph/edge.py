@@ -13,11 +13,11 @@ from typing import Any
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
-from gql.cost import PageSizes
-from gql.http import HttpLimits
-from gql.limits import QueryLimits, limit_extensions
-from gql.pagination import DEFAULT_PAGE_SIZE
 from newsgraph.config import ENV_PREFIX, Settings
+from newsgraph.gql.cost import PageSizes
+from newsgraph.gql.http import HttpLimits
+from newsgraph.gql.limits import QueryLimits, limit_extensions
+from newsgraph.gql.pagination import DEFAULT_PAGE_SIZE
 
 
 def query_limits(settings: Settings) -> QueryLimits:

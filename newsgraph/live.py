@@ -29,13 +29,13 @@ from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
-from db.writes import BatchResult
-from gql import subscriptions
-from gql.broker import ChangeBroker
-from gql.live_state import LiveState
-from ingest.watcher import Watcher
-from newsgraph.commands import open_pipeline
 from newsgraph.config import Settings
+from newsgraph.db.writes import BatchResult
+from newsgraph.gql import subscriptions
+from newsgraph.gql.broker import ChangeBroker
+from newsgraph.gql.live_state import LiveState
+from newsgraph.ingest.watcher import Watcher
+from newsgraph.pipeline import open_pipeline
 
 log = logging.getLogger("newsgraph")
 

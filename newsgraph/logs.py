@@ -12,7 +12,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from db.records import ErrorRecord
+from newsgraph.db.records import ErrorRecord
 
 # Fields a record may carry through `extra=`: an ingest error names its file with `path` (and
 # `line`, `column`, `field` where known) so a log pipeline can index and group on them.

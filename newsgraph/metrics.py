@@ -29,7 +29,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
-from db.writes import BatchResult
+from newsgraph.db.writes import BatchResult
 
 # The `_created` timestamp series double every counter and histogram in the text format and no
 # dashboard of ours reads them. (This is a process-wide switch of prometheus-client.)

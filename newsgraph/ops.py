@@ -20,9 +20,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from db.migrations import pending_migrations
-from db.pool import ReaderPool
-from ingest.watcher import WatcherStatus
+from newsgraph.db.migrations import pending_migrations
+from newsgraph.db.pool import ReaderPool
+from newsgraph.ingest.watcher import WatcherStatus
 from newsgraph.metrics import CONTENT_TYPE, Metrics
 
 # A database that does not answer within this is not ready (locked, or a stalled disk).

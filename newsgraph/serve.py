@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from db.connection import open_writer
-from db.errors import DatabaseUnavailable
-from gql.schema import print_sdl
 from newsgraph.app import create_app
 from newsgraph.config import Settings
+from newsgraph.db.connection import open_writer
+from newsgraph.db.errors import DatabaseUnavailable
+from newsgraph.gql.schema import print_sdl
 from newsgraph.live import LiveServer, server_config
 
 

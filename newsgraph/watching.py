@@ -11,10 +11,10 @@ import signal
 import threading
 from types import FrameType
 
-from db.writes import BatchResult
-from ingest.watcher import Watcher
-from newsgraph.commands import open_pipeline
 from newsgraph.config import Settings
+from newsgraph.db.writes import BatchResult
+from newsgraph.ingest.watcher import Watcher
+from newsgraph.pipeline import open_pipeline
 
 log = logging.getLogger("newsgraph")
 

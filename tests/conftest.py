@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from db.connection import open_writer
-from db.writes import Writer
-from ingest.pipeline import Pipeline
-from ingest.scan import ScanSummary, reconcile
+from newsgraph.db.connection import open_writer
+from newsgraph.db.writes import Writer
 from newsgraph.demo_yaml import render_article
+from newsgraph.ingest.pipeline import Pipeline
+from newsgraph.ingest.scan import ScanSummary, reconcile
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "smartable-ai"
 

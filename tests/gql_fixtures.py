@@ -21,10 +21,10 @@ import pytest
 import uvicorn
 from starlette.applications import Starlette
 
-from db.pool import ReaderPool
-from ingest.pipeline import Pipeline
 from newsgraph.app import create_app
 from newsgraph.config import Settings
+from newsgraph.db.pool import ReaderPool
+from newsgraph.ingest.pipeline import Pipeline
 
 
 @dataclass

@@ -23,10 +23,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
-from gql.broker import ChangeBroker
-from ingest.pipeline import Pipeline
 from newsgraph.app import create_app
 from newsgraph.config import Settings
+from newsgraph.gql.broker import ChangeBroker
+from newsgraph.ingest.pipeline import Pipeline
 
 TIMEOUT = 10.0
 TRANSPORT_WS = "graphql-transport-ws"

@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from db.convert import to_db_time
-from ingest.parse import decode_article
+from newsgraph.db.convert import to_db_time
 from newsgraph.demo_yaml import render_article
+from newsgraph.ingest.parse import decode_article
 from tests.conftest import article_fields
 
 if TYPE_CHECKING:

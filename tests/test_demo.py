@@ -13,8 +13,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.parse import parse_article
 from newsgraph.demo import render_article, write_demo_content
+from newsgraph.ingest.parse import parse_article
 
 SEED = 7
 COUNT = 300

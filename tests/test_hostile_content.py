@@ -29,11 +29,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.files import stored_path
-from ingest.limits import ONE_MIB, ParseLimits
-from ingest.pipeline import Gone, Job, Pipeline, process_file
-from ingest.scan import reconcile
 from newsgraph.demo_yaml import render_article
+from newsgraph.ingest.files import stored_path
+from newsgraph.ingest.limits import ONE_MIB, ParseLimits
+from newsgraph.ingest.pipeline import Gone, Job, Pipeline, process_file
+from newsgraph.ingest.scan import reconcile
 from tests.conftest import WriteArticle, article_fields
 
 if TYPE_CHECKING:

@@ -29,8 +29,8 @@ def nested(depth: int) -> str:
 def depth_of(query: str) -> int:
     from graphql import OperationDefinitionNode, parse
 
-    from gql.cost import PageSizes, measure
-    from gql.schema import build_schema
+    from newsgraph.gql.cost import PageSizes, measure
+    from newsgraph.gql.schema import build_schema
 
     document = parse(query)
     operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from db.connection import open_writer
+from newsgraph.db.connection import open_writer
 from tests.conftest import WriteArticle
 
 TIMEOUT = 15.0

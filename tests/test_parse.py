@@ -12,10 +12,16 @@ from typing import Any
 
 import pytest
 
-from db.records import ArticleRecord, ErrorRecord, ImageRecord, ProviderRecord, RelatedRecord
-from ingest.errors import ArticleError, IngestError, NotAnArticle
-from ingest.limits import ParseLimits
-from ingest.parse import decode_article, parse_article, slug_for
+from newsgraph.db.records import (
+    ArticleRecord,
+    ErrorRecord,
+    ImageRecord,
+    ProviderRecord,
+    RelatedRecord,
+)
+from newsgraph.ingest.errors import ArticleError, IngestError, NotAnArticle
+from newsgraph.ingest.limits import ParseLimits
+from newsgraph.ingest.parse import decode_article, parse_article, slug_for
 
 PATH = "_news/2024-03-01-robots-sort-recycling.md"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "smartable-ai"

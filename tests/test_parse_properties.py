@@ -10,10 +10,10 @@ import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from db.records import ArticleRecord
-from ingest.errors import ArticleError, NotAnArticle
-from ingest.limits import ParseLimits
-from ingest.parse import decode_article, parse_article
+from newsgraph.db.records import ArticleRecord
+from newsgraph.ingest.errors import ArticleError, NotAnArticle
+from newsgraph.ingest.limits import ParseLimits
+from newsgraph.ingest.parse import decode_article, parse_article
 
 PATH = "_news/2024-01-01-generated.md"
 

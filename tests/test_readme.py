@@ -46,7 +46,7 @@ def test_the_two_commands_are_in_the_quick_start() -> None:
 
 
 def test_the_example_article_in_the_readme_parses() -> None:
-    from ingest.parse import parse_article
+    from newsgraph.ingest.parse import parse_article
 
     block = README.split("```markdown\n", 1)[1].split("```", 1)[0]
     article = parse_article(block, path="_news/2024-03-01-robots.md")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pickle
 from datetime import UTC, datetime
 
-from db.records import (
+from newsgraph.db.records import (
     ArticleRecord,
     ErrorRecord,
     FileOutcome,

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from db.connection import open_reader, open_writer
-from db.errors import DatabaseUnavailable, NotANewsgraphDatabase
-from db.writes import Writer
-from ingest.pipeline import Pipeline
-from ingest.scan import ContentRootMissing, ScanSummary, reconcile
+from newsgraph.db.connection import open_reader, open_writer
+from newsgraph.db.errors import DatabaseUnavailable, NotANewsgraphDatabase
+from newsgraph.db.writes import Writer
 from newsgraph.demo import write_demo_content
+from newsgraph.ingest.pipeline import Pipeline
+from newsgraph.ingest.scan import ContentRootMissing, ScanSummary, reconcile
 from tests.conftest import WriteArticle
 
 Ingest = Callable[..., ScanSummary]
@@ -298,7 +298,7 @@ def test_database_in_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
 def test_a_file_whose_rows_cannot_be_stored_costs_only_that_file(db_path: Path) -> None:
     from datetime import UTC, datetime
 
-    from db.records import ArticleRecord, FileOutcome, FileStamp
+    from newsgraph.db.records import ArticleRecord, FileOutcome, FileStamp
 
     def outcome(path: str, quality: int) -> FileOutcome:
         article = ArticleRecord(
@@ -335,7 +335,7 @@ def test_the_change_feed_keeps_only_the_retained_number_of_rows(
 def test_the_same_path_twice_in_one_batch_is_a_create_then_an_update(db_path: Path) -> None:
     from datetime import UTC, datetime
 
-    from db.records import ArticleRecord, FileOutcome, FileStamp, ImageRecord
+    from newsgraph.db.records import ArticleRecord, FileOutcome, FileStamp, ImageRecord
 
     def outcome(title: str) -> FileOutcome:
         article = ArticleRecord(

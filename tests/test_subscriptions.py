@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from db.connection import open_writer
-from db.live import prune_changes
+from newsgraph.db.connection import open_writer
+from newsgraph.db.live import prune_changes
 from tests.watcher_fixtures import wait_for
 
 if TYPE_CHECKING:

@@ -14,8 +14,8 @@ import pytest
 from watchdog.observers.inotify import InotifyObserver
 from watchdog.observers.inotify_c import InotifyConstants, InotifyEvent, WatchDescriptor
 
-from ingest import observers
 from newsgraph.demo_yaml import render_article
+from newsgraph.ingest import observers
 from tests.conftest import WriteArticle, article_fields
 
 if TYPE_CHECKING:

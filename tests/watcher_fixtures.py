@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from db.writes import BatchResult
-from ingest.pipeline import Pipeline
-from ingest.watcher import Watcher
+from newsgraph.db.writes import BatchResult
+from newsgraph.ingest.pipeline import Pipeline
+from newsgraph.ingest.watcher import Watcher
 
 StartWatcher = Callable[..., Watcher]
 Query = Callable[..., list[tuple[Any, ...]]]
