@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CONTENT ?= content
 DB ?= newsgraph.db
 
-.PHONY: serve test check lint typecheck layers bench clean browser http-audit
+.PHONY: serve test check lint typecheck layers bench clean browser http-audit clients
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,7 @@ layers: $(STAMP)
 
 check: lint typecheck layers
 
-test: check browser http-audit
+test: check browser http-audit clients
 	$(BIN)/pytest
 
 # The demo page's browser test needs Debian's chromium + chromium-driver. Installed when missing
@@ -53,23 +53,23 @@ browser:
 	echo "NOTICE: chromium/chromedriver missing and cannot be installed here (needs root and"; \
 	echo "NOTICE: apt-get); tests/test_demo_page.py will be SKIPPED."
 
-# The GraphQL-over-HTTP audit (tests/test_http_audit.py) runs graphql-http's own audits with
-# Node: `npm ci` into tests/http_audit from its committed lock file. Node and npm come from
-# Debian when missing and we are root with apt-get; otherwise that one test is skipped (an error
-# in CI).
-AUDIT := tests/http_audit
-http-audit: $(AUDIT)/node_modules/.package-lock.json
+# Node projects under tests/ (tests/test_http_audit.py runs graphql-http's own audits;
+# tests/test_clients.py runs Apollo Client and urql): `npm ci` into each from its committed lock
+# file. Node and npm come from Debian when missing and we are root with apt-get; otherwise those
+# tests are skipped (an error in CI).
+http-audit: tests/http_audit/node_modules/.package-lock.json
+clients: tests/clients/node_modules/.package-lock.json
 
-$(AUDIT)/node_modules/.package-lock.json: $(AUDIT)/package-lock.json
+tests/%/node_modules/.package-lock.json: tests/%/package-lock.json
 	@if ! command -v npm >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm; \
 	fi; \
 	if command -v npm >/dev/null 2>&1; then \
-		cd $(AUDIT) && npm ci --no-audit --no-fund --loglevel=error; \
+		cd tests/$* && npm ci --no-audit --no-fund --loglevel=error; \
 	elif [ "$$CI" = true ]; then \
 		echo "ERROR: npm missing and cannot be installed (CI=true)" >&2; exit 1; \
 	else \
-		echo "NOTICE: node/npm missing; tests/test_http_audit.py will be SKIPPED."; \
+		echo "NOTICE: node/npm missing; the tests using tests/$* will be SKIPPED."; \
 	fi
 
 bench: $(STAMP)
