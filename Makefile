@@ -72,11 +72,15 @@ tests/%/node_modules/.package-lock.json: tests/%/package-lock.json
 		echo "NOTICE: node/npm missing; the tests using tests/$* will be SKIPPED."; \
 	fi
 
+# bench.spike drives its load with wrk (Debian's package): installed when missing and we can.
 bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; } || true
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.query
 	$(BIN)/python -m bench.live
 	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.spike
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -115,6 +115,7 @@ Work = Callable[[sqlite3.Connection, Request], Any]
 WORK: dict[str, Work] = {
     "q1": lambda conn, r: _nested(conn, _NEWEST, [20]),
     "q2": lambda conn, r: _nested(conn, _BY_TOPIC, [r.query_params["topic"], 100]),
+    "t20": lambda conn, r: _nested(conn, _BY_TOPIC, [r.query_params["topic"], 20]),
     "q3": lambda conn, r: _search(conn, r.query_params["match"]),
     "q4": lambda conn, r: _page(conn, r),
 }

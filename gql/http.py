@@ -10,10 +10,11 @@ answered here, in this order:
 2. The operation: 415 for a POST that is not `application/json` (utf-8), 400 for malformed
    JSON, a batch, a non-object, bad fields; then persisted queries (`gql.persisted`) turn a
    hash or `documentId` into the document, or answer `PersistedQueryNotFound`.
-3. One read snapshot for the whole request (`db.pool`). Its data version, with the request,
-   keys the response cache (`gql.response_cache`) and names the ETag (`gql.http_cache`): a
-   GET whose `If-None-Match` names the current tag is a 304 before anything executes; a hit is
-   sent as stored bytes; concurrent identical misses execute once.
+3. The newest data version (`db.pool`, read on the event loop), with the request, keys the
+   response cache (`gql.response_cache`) and names the ETag (`gql.http_cache`): a GET whose
+   `If-None-Match` names the current tag is a 304 before anything executes; a hit is sent as
+   stored bytes; concurrent identical misses execute once. An execution reads one snapshot
+   for the whole request, and its ETag names that snapshot's version.
 4. Execution is the schema's one guarded path (`gql.operation`: timeout, request id, limits,
    masking), shared with the WebSocket transports. With the new media type, a request that
    fails before execution is a 400 without `data`; with the legacy type it is a 200.
@@ -210,7 +211,15 @@ class GraphQLHTTP(GraphQL[Context, None]):
     # -- answering -----------------------------------------------------------------------------
 
     async def _answer(self, request: Request, context: Context) -> Response:
-        """One snapshot for the whole request: conditional, cached, shared or executed."""
+        """Conditional, cached, shared or executed in one snapshot, at the newest data version.
+
+        The version is read on the event loop (`ReaderPool.latest_version`, no thread hop), so
+        a 304, a hit, or joining the request that is executing the same operation right now
+        costs no reader thread; the first request after a commit leads the execution before it
+        waits for its snapshot, so the herd behind it joins at once. A commit can land between
+        that read and the leader's snapshot: the leader then stores its (newer) answer under
+        its own version and its followers look again, where they find it.
+        """
         operation = await self._operation(request)
         query = operation.query or ""
         gzip = accepts_gzip(request.headers.get("accept-encoding"))
@@ -218,35 +227,63 @@ class GraphQLHTTP(GraphQL[Context, None]):
             return (await self._execute(request, context, operation, gzip))[0]
         media = request.state.media_type
         key = RequestKey.of(query, operation.operation_name, operation.variables, media)
+        for attempt in (1, 2):
+            try:
+                version = self.pool.latest_version().token
+            except sqlite3.Error:  # executing reports it, masked, as for any fault
+                break
+            tag = entity_tag(version, key.digest, gzip)
+            if request.method == "GET" and matches(request.headers.get("if-none-match"), tag):
+                return not_modified(tag, self.http_caching.cache_control)
+            if not self.cache.enabled:
+                break
+            stored = self.cache.get((key, version))
+            if stored is not None:
+                return self._stored(request, stored, gzip, tag)
+            flight = self.cache.in_flight((key, version))
+            if flight is None:
+                return await self._lead(request, context, operation, key, version, gzip)
+            shared = await self.cache.shared(flight)
+            if shared is not None:
+                return self._stored(request, shared, gzip, tag)
+            if attempt == 2:  # the leader's answer could not be shared (an error): run alone
+                break
+        return await self._in_snapshot(request, context, operation, key, gzip)
+
+    async def _lead(
+        self, request: Request, context: Context, operation: HttpOperation, key: RequestKey,
+        version: str, gzip: bool,
+    ) -> Response:  # fmt: skip
+        """Execute for everyone who asks for (key, version) meanwhile (single flight)."""
+        with self.cache.leading((key, version)) as publish:
+            async with contextlib.AsyncExitStack() as stack:
+                try:
+                    snapshot = await stack.enter_async_context(self.pool.snapshot())
+                except sqlite3.Error:  # the guarded path reports it, masked, as for any fault
+                    return (await self._execute(request, context, operation, gzip))[0]
+                context.use_snapshot(snapshot)
+                now = snapshot.version.token
+                tag = entity_tag(now, key.digest, gzip)
+                response, shareable = await self._execute(request, context, operation, gzip, tag)
+            if now == version:
+                publish(shareable)
+            elif shareable is not None:  # newer than the followers asked: stored, found again
+                self.cache.put((key, now), shareable)
+            return response
+
+    async def _in_snapshot(
+        self, request: Request, context: Context, operation: HttpOperation, key: RequestKey,
+        gzip: bool,
+    ) -> Response:  # fmt: skip
+        """Executed alone in one snapshot, its ETag naming that snapshot's version."""
         async with contextlib.AsyncExitStack() as stack:
             try:
                 snapshot = await stack.enter_async_context(self.pool.snapshot())
             except sqlite3.Error:  # the guarded path reports it, masked, as for any fault
                 return (await self._execute(request, context, operation, gzip))[0]
-            version = snapshot.version.token
-            tag = entity_tag(version, key.digest, gzip)
-            if request.method == "GET" and matches(request.headers.get("if-none-match"), tag):
-                return not_modified(tag, self.http_caching.cache_control)
-            if not self.cache.enabled:
-                context.use_snapshot(snapshot)
-                return (await self._execute(request, context, operation, gzip, tag))[0]
-            cache_key = (key, version)
-            stored = self.cache.get(cache_key)
-            if stored is not None:
-                return self._stored(request, stored, gzip, tag)
-            flight = self.cache.in_flight(cache_key)
-            if flight is None:
-                context.use_snapshot(snapshot)
-                with self.cache.leading(cache_key) as publish:
-                    response, shareable = await self._execute(
-                        request, context, operation, gzip, tag
-                    )
-                    publish(shareable)
-                    return response
-        shared = await self.cache.shared(flight)  # another request is executing it right now
-        if shared is not None:
-            return self._stored(request, shared, gzip, tag)
-        return (await self._execute(request, context, operation, gzip))[0]
+            tag = entity_tag(snapshot.version.token, key.digest, gzip)
+            context.use_snapshot(snapshot)
+            return (await self._execute(request, context, operation, gzip, tag))[0]
 
     async def _execute(
         self, request: Request, context: Context, operation: HttpOperation, gzip: bool,

@@ -80,6 +80,28 @@ def test_a_repeated_query_is_a_hit_until_a_commit_changes_the_data(
     assert executed() == 2
 
 
+def test_a_hit_takes_no_reader_thread(
+    live_server: Server, write_article: Write, ingest: Ingest
+) -> None:
+    """The hit path reads the data version on the event loop (no thread hop, see
+    `ReaderPool.latest_version`), and still sees a commit made just before it."""
+    write_article("a.md", title="First")
+    ingest()
+    server = live_server()
+    first = get(server, HOMEPAGE).json()
+    seen: list[tuple[str, str]] = []
+    server.app.state.pool.set_trace(lambda sql: seen.append((threading.current_thread().name, sql)))
+    assert get(server, HOMEPAGE).json() == first
+    server.app.state.pool.set_trace(None)
+    on_readers = [sql for name, sql in seen if name.startswith("newsgraph-reader")]
+    assert [sql for sql in on_readers if sql != "ROLLBACK"] == []  # the first one's end only
+    assert [sql for _, sql in seen if "data_version" in sql] == ["PRAGMA data_version"]
+    write_article("b.md", title="Second")
+    ingest()
+    edges = get(server, HOMEPAGE).json()["data"]["articles"]["edges"]
+    assert sorted(edge["node"]["title"] for edge in edges) == ["First", "Second"]
+
+
 def test_every_answer_after_a_commit_shows_it(
     live_server: Server, write_article: Write, ingest: Ingest
 ) -> None:
@@ -106,7 +128,7 @@ def test_concurrent_identical_misses_execute_once(
 
     def trace(statement: str) -> None:
         with lock:
-            if "FROM changes" in statement:
+            if "data_version" in statement:  # each request reads the newest version once
                 counts["versions"] += 1
             if "FROM articles" in statement:
                 counts["articles"] += 1
