@@ -30,9 +30,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from newsgraph.app import create_app
 from newsgraph.config import Settings
 from newsgraph.ingest.pipeline import Pipeline
-from tests.live_fixtures import serving_live
-from tests.watcher_fixtures import wait_for
+from tests.gql_fixtures import serving
 
+pytest_plugins = ["tests.watcher_fixtures"]
 CLIENTS = Path(__file__).parent / "clients"
 TIMEOUT = 30.0
 NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
@@ -175,14 +175,15 @@ def watched_server(
     log: list[Seen] = []
     app = create_app(Settings(content=content_dir, db=db_path, watch=True, debounce_ms=20))
     app.add_middleware(RecordRequests, log=log)
-    with serving_live(app) as address:
-        yield address, log
+    with serving(app) as url:
+        yield url.removeprefix("http://"), log
 
 
 def test_apollo_and_urql_persist_their_queries_and_get_fresh_cached_answers(
     watched_server: tuple[str, list[Seen]],
     write_article: Callable[..., Path],
     ingest: Callable[..., Any],
+    wait_for: Callable[..., None],
 ) -> None:
     for day in range(1, 4):
         write_article(f"_news/2024-03-0{day}-story.md", title=f"Story {day}")
