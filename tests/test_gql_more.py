@@ -51,14 +51,27 @@ def test_search_pages_both_ways_with_every_ordering(api: Api, newsroom: dict[str
         ('"unclosed', "SIMPLE", "unclosed quote"),
         ("!!! ---", "SIMPLE", "no words"),
         ("AND OR (", "FTS5", "search cannot be understood"),
+        ("nosuchcolumn: robots", "FTS5", "search cannot be understood"),
+    ],
+)
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "articles(search: $q, searchMode: MODE) { totalCount }",
+        "articleFacets(search: $q, searchMode: MODE) { totalCount }",
+        "articleFacets(search: $q, searchMode: MODE) { topics { count } }",
+        'provider(domain: "example.com") { articles(search: $q, searchMode: MODE) { totalCount } }',
+        'topic(name: "Robotics") { articles(search: $q, searchMode: MODE) '
+        "{ edges { highlight } } }",
     ],
 )
 def test_malformed_search_is_a_clear_error(
-    api: Api, newsroom: dict[str, str], search: str, mode: str, message: str
+    api: Api, newsroom: dict[str, str], search: str, mode: str, message: str, entry: str
 ) -> None:
-    query = "query($q: String!) { articles(search: $q, searchMode: " + mode + ") { totalCount } }"
+    """Every entry point that takes `search` answers bad syntax the same way."""
+    query = "query($q: String!) { " + entry.replace("MODE", mode) + " }"
     body = api.post(query, {"q": search})
-    assert message in body["errors"][0]["message"]
+    assert message in body["errors"][0]["message"], body
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from newsgraph.db.articles import execute_search
 from newsgraph.db.connection import open_reader, open_writer
 from newsgraph.db.errors import DatabaseUnavailable, NotANewsgraphDatabase
+from newsgraph.db.search import SearchSyntaxError
 from newsgraph.db.writes import Writer
 from newsgraph.demo import write_demo_content
 from newsgraph.ingest.pipeline import Pipeline
@@ -398,3 +400,27 @@ def test_a_writer_notices_another_writers_commits_before_trusting_its_caches(
     for pipe in (first, second):
         pipe.close()
         pipe.writer.conn.close()
+
+
+def test_a_bug_in_our_sql_is_not_blamed_on_the_search(
+    write_article: WriteArticle, ingest: Callable[..., ScanSummary], read_db: sqlite3.Connection
+) -> None:
+    """Only the client's FTS5 expression is the client's fault: a broken statement of ours
+    carrying a valid expression stays an internal error (masked by the API), while the same
+    statement with a malformed expression is a `SearchSyntaxError`."""
+    write_article("a.md", title="Robots at work")
+    ingest()
+    broken = (
+        "SELECT nosuch_column FROM articles WHERE id IN (SELECT rowid FROM articles_fts "
+        "WHERE articles_fts MATCH ?)"
+    )
+    with pytest.raises(sqlite3.OperationalError) as raised:
+        execute_search(read_db, broken, ['"robots"'], '"robots"')
+    assert not isinstance(raised.value, SearchSyntaxError)
+    assert execute_search(read_db, _SEARCH, ['"robots"'], '"robots"').fetchone()[0] == 1
+    for bad in ("AND OR (", "nosuchcolumn: robots"):
+        with pytest.raises(SearchSyntaxError, match="search cannot be understood"):
+            execute_search(read_db, _SEARCH, [bad], bad)
+
+
+_SEARCH = "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?"
