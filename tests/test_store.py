@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from newsgraph.db.articles import execute_search
 from newsgraph.db.connection import open_reader, open_writer
-from newsgraph.db.errors import DatabaseUnavailable, NotANewsgraphDatabase
+from newsgraph.db.errors import DatabaseUnavailable, NotANewsgraphDatabase, StoreWriteFailed
 from newsgraph.db.search import SearchSyntaxError
 from newsgraph.db.writes import Writer
 from newsgraph.demo import write_demo_content
@@ -424,3 +425,21 @@ def test_a_bug_in_our_sql_is_not_blamed_on_the_search(
 
 
 _SEARCH = "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?"
+
+
+def test_a_store_that_refuses_writes_fails_the_batch_not_the_files(
+    write_article: WriteArticle, pipeline: Pipeline, db_path: Path
+) -> None:
+    """A read-only database (SQLITE_READONLY, whose message names neither "disk" nor "I/O")
+    is the store's fault: the batch fails as a whole with `StoreWriteFailed` and no file is
+    blamed with an ingest error. Classified by SQLite's result code, not its message."""
+    write_article("kept.md", title="Kept")
+    reconcile(pipeline)
+    write_article("new.md", title="New")
+    pipeline.writer.conn.execute("PRAGMA query_only = ON")
+    with pytest.raises(StoreWriteFailed, match="cannot write to the database"):
+        reconcile(pipeline)
+    pipeline.writer.conn.execute("PRAGMA query_only = OFF")
+    with closing(open_reader(db_path)) as conn:
+        assert [row[0] for row in conn.execute("SELECT path FROM articles")] == ["kept.md"]
+        assert conn.execute("SELECT count(*) FROM ingest_errors").fetchone()[0] == 0
