@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+import tomli_w
+
 ENV_PREFIX = "NEWSGRAPH_"
 DEFAULT_CONFIG_FILE = Path("newsgraph.toml")
 
@@ -233,21 +235,18 @@ def resolve(
 
 
 def format_settings(settings: Settings, origin: Mapping[str, str]) -> str:
-    """`newsgraph config`: TOML that can be saved as newsgraph.toml, each line saying its source."""
+    """`newsgraph config`: TOML that can be saved as newsgraph.toml, each line saying its source.
+
+    Each value is written by tomli-w (escaping control characters, quotes and backslashes), so
+    the output always loads back to the same settings.
+    """
     lines = ["[newsgraph]"]
     for setting in SETTINGS:
         value = getattr(settings, setting.name)
-        if isinstance(value, bool):
-            text = "true" if value else "false"
-        elif isinstance(value, int):
-            text = str(value)
-        elif isinstance(value, tuple):
-            text = "[" + ", ".join(_toml_string(v) for v in value) + "]"
-        else:
-            text = _toml_string(str(value))
-        lines.append(f"{setting.name} = {text}  # {origin.get(setting.name, 'default')}")
+        if isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, Path):
+            value = str(value)
+        line = tomli_w.dumps({setting.name: value}).rstrip("\n")
+        lines.append(f"{line}  # {origin.get(setting.name, 'default')}")
     return "\n".join(lines) + "\n"
-
-
-def _toml_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
