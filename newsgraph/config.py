@@ -16,8 +16,11 @@ from typing import Any
 
 import tomli_w
 
+from newsgraph.ingest.files import check_globs
+
 ENV_PREFIX = "NEWSGRAPH_"
 DEFAULT_CONFIG_FILE = Path("newsgraph.toml")
+GLOB_SETTINGS = ("include", "exclude")
 
 
 class ConfigError(Exception):
@@ -163,10 +166,12 @@ def coerce(setting: Setting, value: Any, source: str) -> Any:
             return number
         if kind is tuple:
             if isinstance(value, str):
-                return tuple(part.strip() for part in value.split(",") if part.strip())
-            if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
-                return tuple(value)
-            raise ValueError(f"expected a list of strings, got {value!r}")
+                value = [part.strip() for part in value.split(",") if part.strip()]
+            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+                raise ValueError(f"expected a list of strings, got {value!r}")
+            if setting.name in GLOB_SETTINGS:
+                check_globs(value)
+            return tuple(value)
         if kind is Path:
             return Path(str(value))
         text = str(value)

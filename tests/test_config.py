@@ -102,3 +102,8 @@ def test_config_output_escapes_control_characters_and_round_trips(
     reloaded, _ = resolve({}, environ={}, config_file=saved)
     assert reloaded.exclude == odd
     assert reloaded.content == content
+
+
+def test_an_unreadable_glob_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="not a valid glob"):
+        resolve({"exclude": ("drafts/**", "\\")}, environ={})

@@ -223,6 +223,32 @@ def test_include_and_exclude_globs_are_relative_to_the_root(
     assert (summary.new, summary.deleted) == (2, 1)
 
 
+@pytest.mark.parametrize(
+    ("option", "patterns", "expected"),
+    [
+        ("include", ["[0-9]*.md"], {"2024-01-01-a.md", "news/9-b.md"}),
+        ("include", ["news/[!0-9]*.md"], {"news/c.md"}),
+        ("include", ["news/*.md", "!news/c.md"], {"news/9-b.md"}),
+        ("exclude", ["drafts"], {"2024-01-01-a.md", "news/9-b.md", "news/c.md"}),
+        ("exclude", ["/*.md"], {"news/9-b.md", "news/c.md", "drafts/d.md"}),
+        ("include", ["news/**/*.md"], {"news/9-b.md", "news/c.md"}),
+    ],
+)
+def test_globs_follow_gitignore_syntax(
+    write_article: WriteArticle,
+    ingest: Ingest,
+    read_db: sqlite3.Connection,
+    option: str,
+    patterns: list[str],
+    expected: set[str],
+) -> None:
+    """Character classes, negation, anchoring and folder names work as in .gitignore."""
+    for n, path in enumerate(["2024-01-01-a.md", "news/9-b.md", "news/c.md", "drafts/d.md"]):
+        write_article(path, webUrl=f"https://example.com/{n}")
+    ingest(**{option: patterns})
+    assert {row[0] for row in read_db.execute("SELECT path FROM articles")} == expected
+
+
 def test_two_files_with_the_same_name_in_two_folders_are_two_articles(
     write_article: WriteArticle, ingest: Ingest
 ) -> None:
