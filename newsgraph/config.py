@@ -21,6 +21,7 @@ from newsgraph.ingest.files import check_globs
 ENV_PREFIX = "NEWSGRAPH_"
 DEFAULT_CONFIG_FILE = Path("newsgraph.toml")
 GLOB_SETTINGS = ("include", "exclude")
+DEFAULT_MAX_PAGE_SIZE = 100
 
 
 class ConfigError(Exception):
@@ -46,7 +47,7 @@ class Settings:
     debounce_ms: int = 50
     change_retention: int = 1_000_000
     reader_threads: int = 4
-    max_page_size: int = 100
+    max_page_size: int = DEFAULT_MAX_PAGE_SIZE
     max_subscriptions_per_connection: int = 20
     connection_init_wait_timeout: int = 10
     keepalive_interval: int = 15
@@ -66,6 +67,11 @@ class Settings:
     @property
     def parse_workers(self) -> int:
         return self.workers or (os.cpu_count() or 1)
+
+    @property
+    def page_size_limit(self) -> int:
+        """`max_page_size`, where 0 means the default: the one value paging and cost agree on."""
+        return self.max_page_size or DEFAULT_MAX_PAGE_SIZE
 
 
 @dataclass(frozen=True)
@@ -114,7 +120,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("debounce_ms", "quiet period before ingesting a changed file", _LIVE),
     Setting("change_retention", "change-feed rows kept for resuming", (*_READ, "config")),
     Setting("reader_threads", "read-only SQLite connections serving queries", ("serve", "config")),
-    Setting("max_page_size", "largest first/last a query may ask for", ("serve", "config")),
+    Setting("max_page_size", "largest first/last a query may ask for; 0 = the default, 100",
+            ("serve", "config")),
     Setting("max_subscriptions_per_connection", "subscriptions one WebSocket may hold open",
             ("serve", "config")),
     Setting("connection_init_wait_timeout", "seconds a WebSocket may wait before connection_init",

@@ -17,6 +17,7 @@ from newsgraph.config import ENV_PREFIX, Settings
 from newsgraph.gql.cost import PageSizes
 from newsgraph.gql.http import HttpLimits
 from newsgraph.gql.limits import QueryLimits, limit_extensions
+from newsgraph.gql.lookups import MAX_FACETS, MAX_NODES
 from newsgraph.gql.pagination import DEFAULT_PAGE_SIZE
 
 
@@ -33,7 +34,12 @@ def query_limits(settings: Settings) -> QueryLimits:
 
 def guards(settings: Settings) -> list[Callable[[], Any]]:
     """The schema extensions that enforce the query limits."""
-    pages = PageSizes(default=DEFAULT_PAGE_SIZE, maximum=settings.max_page_size)
+    pages = PageSizes(
+        default=DEFAULT_PAGE_SIZE,
+        maximum=settings.page_size_limit,
+        most_ids=MAX_NODES,
+        most_counts=MAX_FACETS,
+    )
     return limit_extensions(query_limits(settings), pages)
 
 

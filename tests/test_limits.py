@@ -151,6 +151,28 @@ def test_page_size_over_the_limit_is_refused(serve: Serve) -> None:
     api.data("{ articles(first: 10) { totalCount } }")
 
 
+def test_max_page_size_zero_means_the_default_for_paging_and_cost_alike(serve: Serve) -> None:
+    """0 is "the default" (100) everywhere, so a page size from a variable still costs 100."""
+    api = serve(max_page_size=0, max_query_cost=400)
+    titles = "fragment Titles on ArticleConnection { edges { node { id title } } }"
+    by_variable = "query($n: Int) { articles(first: $n) { ...Titles } } " + titles
+    assert "query cost 401 exceeds the limit of 400" in api.messages(by_variable, n=1)[0]
+    assert "`first` must be at most 100 (got 101)" in api.messages(
+        "{ articles(first: 101) { totalCount } }"
+    )[0]
+    api.data("{ articles(first: 99) { ...Titles } } " + titles)  # 397
+
+
+def test_ids_and_limit_from_variables_cost_their_own_maximum(serve: Serve) -> None:
+    """`nodes(ids:)` takes 100 ids and `articleFacets(limit:)` 100 counts whatever the page
+    size, so a variable there counts as 100, not as `max_page_size`."""
+    api = serve(max_page_size=10, max_query_cost=200)
+    nodes = "query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Article { title } } }"
+    assert "query cost 201 exceeds the limit of 200" in api.messages(nodes, ids=[])[0]
+    facets = "query($n: Int!) { articleFacets(limit: $n) { topics { count } } }"
+    assert "query cost 201 exceeds the limit of 200" in api.messages(facets, n=1)[0]
+
+
 def test_limit_errors_are_400_without_data_for_graphql_response_json(serve: Serve) -> None:
     api = serve(max_aliases=1)
     response = api.client.post(
