@@ -117,6 +117,27 @@ def test_node_and_nodes_decode_every_kind_of_id(api: Api, newsroom: dict[str, st
     assert "not a valid node id" in api.errors('{ node(id: "Zm9vOmJhcg") { id } }')[0]
 
 
+def test_nodes_reads_providers_and_topics_in_one_statement_each(
+    api: Api, newsroom: dict[str, str]
+) -> None:
+    """`nodes(ids:)` batches: one SELECT for all providers and one for all topics asked."""
+    everything = api.query(
+        "{ providers(first: 100) { edges { node { id domain } } }"
+        "  topics(first: 100) { edges { node { id name } } } }"
+    )
+    providers = [edge["node"] for edge in everything["providers"]["edges"]]
+    topics = [edge["node"] for edge in everything["topics"]["edges"]]
+    assert len(providers) >= 3 and len(topics) >= 5
+    ids = [node["id"] for pair in zip(providers * 2, topics, strict=False) for node in pair]
+    query = """query($ids: [ID!]!) {
+        nodes(ids: $ids) { id ... on Provider { domain } ... on Topic { name } } }"""
+    stop = api.count_statements()
+    found = api.query(query, ids=ids)["nodes"]
+    statements = stop()
+    assert [node["id"] for node in found] == ids
+    assert len(statements) == 2, statements
+
+
 def test_ids_are_stable_when_an_article_is_deleted_and_recreated(
     api: Api, write_article: WriteArticle, ingest: Callable[..., Any]
 ) -> None:
