@@ -157,9 +157,10 @@ def test_max_page_size_zero_means_the_default_for_paging_and_cost_alike(serve: S
     titles = "fragment Titles on ArticleConnection { edges { node { id title } } }"
     by_variable = "query($n: Int) { articles(first: $n) { ...Titles } } " + titles
     assert "query cost 401 exceeds the limit of 400" in api.messages(by_variable, n=1)[0]
-    assert "`first` must be at most 100 (got 101)" in api.messages(
-        "{ articles(first: 101) { totalCount } }"
-    )[0]
+    assert (
+        "`first` must be at most 100 (got 101)"
+        in api.messages("{ articles(first: 101) { totalCount } }")[0]
+    )
     api.data("{ articles(first: 99) { ...Titles } } " + titles)  # 397
 
 
