@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any, Literal
 
 from newsgraph.db import lists, status
-from newsgraph.db.convert import topic_key
+from newsgraph.db.convert import domain_key, topic_key
 from newsgraph.db.facets import article_facets
 from newsgraph.db.search import SearchSyntaxError, fts_query
 from newsgraph.gql.connections import Connection, Edge, window
@@ -202,7 +202,7 @@ async def _list_connection(
 
 async def provider_by_domain(info: Info, domain: str) -> ProviderNode | None:
     found: ProviderNode | None = await _maybe(
-        info.context.loaders.provider_by_domain.load(domain.strip().lower())
+        info.context.loaders.provider_by_domain.load(domain_key(domain))
     )
     return found
 

@@ -249,6 +249,46 @@ def test_graphql_get_queries_and_graphiql(api: Api) -> None:
     assert "graphiql" in page.text.lower()
 
 
+def test_providers_topics_and_filters_fold_case_alike_beyond_ascii(
+    api: Api, write_article: WriteArticle, ingest: Callable[..., Any]
+) -> None:
+    """One rule (NFKC, then Unicode case folding) for provider search, topic search, topic
+    and domain filters and lookups: "école" finds "École Normale", "ＡＩ" is "ai"."""
+    write_article(
+        "a.md",
+        webUrl="https://ens.example/a",
+        provider={"name": "École Normale", "domain": "ENS.Example"},
+        topics=["Éducation", "AI", "ＡＩ", "Straße"],
+    )
+    ingest()
+    for search in ("école", "ÉCOLE", "normale"):
+        found = api.query(
+            "query($q: String) { providers(search: $q) { edges { node { name domain } } } }",
+            q=search,
+        )["providers"]["edges"]
+        assert [edge["node"] for edge in found] == [
+            {"name": "École Normale", "domain": "ens.example"}
+        ], search
+    names = api.query("{ topics(first: 10) { edges { node { name } } } }")["topics"]["edges"]
+    assert sorted(edge["node"]["name"] for edge in names) == ["AI", "Straße", "Éducation"]
+    for search, expected in (("ÉDUC", "Éducation"), ("ａｉ", "AI"), ("STRASSE", "Straße")):
+        found = api.query(
+            "query($q: String) { topics(search: $q) { edges { node { name } } } }", q=search
+        )["topics"]["edges"]
+        assert [edge["node"]["name"] for edge in found] == [expected], search
+    filtered = api.query(
+        """query($t: [String!], $d: [String!]) { articles(filter: {topics: $t,
+             providerDomains: $d}) { totalCount } }""",
+        t=["ÉDUCATION"],
+        d=["ens.EXAMPLE"],
+    )
+    assert filtered["articles"]["totalCount"] == 1
+    assert api.query('{ topic(name: "STRASSE") { name } }')["topic"] == {"name": "Straße"}
+    assert api.query('{ provider(domain: "Ens.Example") { name } }')["provider"] == {
+        "name": "École Normale"
+    }
+
+
 @pytest.mark.parametrize(("field", "key"), [("providers", "domain"), ("topics", "name")])
 def test_provider_and_topic_lists_page_by_cursor_without_repeats_or_gaps(
     api: Api, newsroom: dict[str, str], field: str, key: str
