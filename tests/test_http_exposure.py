@@ -160,4 +160,4 @@ def test_serve_binds_loopback_unless_told_otherwise(
             pytest.fail("server did not start:\n" + "".join(seen))
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        server.communicate(timeout=10)  # reads what is left and closes the pipe
