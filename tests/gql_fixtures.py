@@ -61,7 +61,8 @@ class Api:
 
         def stop() -> list[str]:
             self.pool.set_trace(None)
-            return [s for s in recorded if not s.startswith(("BEGIN", "COMMIT", "PRAGMA"))]
+            control = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")
+            return [s for s in recorded if not s.startswith(control)]
 
         return stop
 
