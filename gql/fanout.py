@@ -132,7 +132,11 @@ class FanOut:
         log.debug("request %s: joined shared subscription %s", context.request_id, group.name)
         try:
             if founding:
-                group.run(await start(group.context))
+                try:
+                    group.run(await start(group.context))
+                except BaseException:
+                    group.end_all()  # anyone who joined meanwhile must not wait for a pump
+                    raise
                 self.executions_started += 1
             async with aclosing(member.results()) as results:
                 async for message in results:
@@ -205,9 +209,13 @@ class Group:
         except Exception:  # Strawberry turns resolver errors into results: this is ours
             log.exception("request %s: shared subscription failed", self.name)
         finally:
-            self.fanout.forget(self)
-            for member in list(self.members):
-                member.end()
+            self.end_all()
+
+    def end_all(self) -> None:
+        """The execution is over: members finish what they hold, then complete."""
+        self.fanout.forget(self)
+        for member in list(self.members):
+            member.end()
 
 
 class Member:
