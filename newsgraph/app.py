@@ -30,6 +30,7 @@ from newsgraph.live import configure_websockets, live_services
 from newsgraph.metrics import Metrics
 from newsgraph.ops import Ops
 from newsgraph.page import page_routes
+from newsgraph.writer_state import SharedWriterState
 
 DEFAULT_READER_THREADS = 4
 
@@ -60,8 +61,12 @@ def limits(settings: Settings) -> Limits:
     return Limits(max_page_size=size) if size else Limits()
 
 
-def create_app(settings: Settings) -> Starlette:
-    """The whole HTTP/WebSocket surface; the reader pool lives as long as the lifespan."""
+def create_app(settings: Settings, *, writer: SharedWriterState | None = None) -> Starlette:
+    """The whole HTTP/WebSocket surface; the reader pool lives as long as the lifespan.
+
+    `writer`: in an API worker of `serve --workers N`, the writer process's status (see
+    `newsgraph.workers`); that process watches and writes, this one only serves.
+    """
     pool = ReaderPool(settings.db, threads=reader_threads(settings))
     metrics = Metrics()
     schema = build_schema([metrics.extension()], guards=guards(settings))
@@ -74,7 +79,7 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         pool.open()
         try:
-            async with live_services(app, settings, metrics.observe_batch) as live:
+            async with live_services(app, settings, metrics.observe_batch, writer) as live:
                 view.live = live
                 yield
         finally:

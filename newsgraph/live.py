@@ -36,6 +36,7 @@ from newsgraph.gql.broker import ChangeBroker
 from newsgraph.gql.live_state import LiveState
 from newsgraph.ingest.watcher import Watcher
 from newsgraph.pipeline import open_pipeline
+from newsgraph.writer_state import SharedWriterState
 
 log = logging.getLogger("newsgraph")
 
@@ -73,15 +74,24 @@ def configure_websockets(view: Any, settings: Settings) -> None:
 
 @asynccontextmanager
 async def live_services(
-    app: Starlette, settings: Settings, observe_batch: Callable[[BatchResult], None] | None = None
+    app: Starlette,
+    settings: Settings,
+    observe_batch: Callable[[BatchResult], None] | None = None,
+    writer: SharedWriterState | None = None,
 ) -> AsyncIterator[LiveState]:
-    """Broker (always) and watcher (when `settings.watch`) for as long as the lifespan runs."""
+    """Broker (always) and watcher (when `settings.watch`) for as long as the lifespan runs.
+
+    An API worker of `serve --workers N` is given the `writer` process's shared status instead:
+    it runs no watcher of its own but reports that one (readiness, `ingestStatus`).
+    """
     broker = ChangeBroker(settings.db, buffer_size=settings.subscriber_buffer or 1)
     await broker.start()
     app.state.broker = broker
     try:
-        if not settings.watch:
-            yield LiveState(broker, None, settings.max_subscriptions_per_connection)
+        if writer is not None or not settings.watch:
+            app.state.watcher = writer
+            status = writer.status if writer is not None else None
+            yield LiveState(broker, status, settings.max_subscriptions_per_connection)
             return
 
         def on_commit(batch: BatchResult) -> None:

@@ -1,0 +1,220 @@
+"""`newsgraph serve --workers 2`: real processes on 127.0.0.1, real files in a real folder.
+
+Which worker answers a connection is the kernel's choice; every response names its worker
+(`X-Newsgraph-Worker`), so a test opens connections until it holds one to each worker.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.conftest import WriteArticle
+from tests.test_live_processes import free_port
+
+if TYPE_CHECKING:
+    from tests.live_fixtures import GqlSocket
+
+pytest_plugins = ["tests.live_fixtures"]
+pytestmark = pytest.mark.slow
+
+TIMEOUT = 60.0  # spawning a worker imports the whole stack: slow on a loaded machine
+HEADER = "x-newsgraph-worker"
+CURSOR = "{ ingestStatus { lastChangeCursor } }"
+ARTICLE = "query ($p: String!) { article(path: $p) { path } }"
+
+
+class Served:
+    """A `newsgraph serve --workers 2` process tree and its address."""
+
+    def __init__(self, process: subprocess.Popen[str], port: int, stack: ExitStack) -> None:
+        self.process = process
+        self.stack = stack  # closed at teardown: every client opened here
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.address = f"127.0.0.1:{port}"
+
+    def ready(self) -> httpx.Response:
+        """/readyz answered 200, by whichever worker the new connection reached."""
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.process.communicate()[1]
+            try:
+                response = httpx.get(f"{self.url}/readyz", timeout=5)
+                if response.status_code == 200:
+                    return response
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)  # not listening yet: the only way to learn is to ask again
+        pytest.fail("no worker became ready")
+
+    def clients(self) -> dict[str, httpx.Client]:
+        """One keep-alive client per worker: fresh connections until both workers answered."""
+        found: dict[str, httpx.Client] = {}
+        deadline = time.monotonic() + TIMEOUT
+        while len(found) < 2:
+            assert time.monotonic() < deadline, f"only reached workers {sorted(found)}"
+            client = self.stack.enter_context(httpx.Client(base_url=self.url, timeout=10))
+            response = client.get("/readyz")
+            if response.status_code == 200:
+                found.setdefault(response.headers[HEADER], client)
+        return found
+
+    def sockets(self, open_socket: Callable[..., GqlSocket]) -> dict[str, GqlSocket]:
+        """One GraphQL WebSocket per worker."""
+        found: dict[str, GqlSocket] = {}
+        deadline = time.monotonic() + TIMEOUT
+        while len(found) < 2:
+            assert time.monotonic() < deadline, f"only reached workers {sorted(found)}"
+            client = open_socket(self.address)
+            response = client.ws.response
+            assert response is not None
+            found.setdefault(response.headers[HEADER], client)
+        return found
+
+
+@pytest.fixture
+def serve_workers(tmp_path: Path, content_dir: Path) -> Iterator[Callable[..., Served]]:
+    """Start `newsgraph serve --workers 2`; killed (the whole tree) at teardown if still up."""
+    started: list[subprocess.Popen[str]] = []
+    stack = ExitStack()
+
+    def start(*extra: str) -> Served:
+        port = free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "newsgraph", "serve", "--workers", "2", "--parse-workers",
+             "1", "--content", str(content_dir), "--db", str(tmp_path / "served.db"),
+             "--port", str(port), "--debounce-ms", "20", *extra],
+            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            start_new_session=True,
+        )  # fmt: skip
+        started.append(process)
+        served = Served(process, port, stack)
+        served.ready()
+        return served
+
+    yield start
+    stack.close()
+    for process in started:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)  # its own session: only what it started
+        process.communicate(timeout=TIMEOUT)
+
+
+def cursor(client: httpx.Client) -> str:
+    body = client.post("/graphql", json={"query": CURSOR}).json()
+    value: str = body["data"]["ingestStatus"]["lastChangeCursor"]
+    return value
+
+
+def samples(client: httpx.Client) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    text = client.get("/metrics").text
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def test_a_subscriber_on_each_worker_sees_every_event_and_sigterm_drains_all(
+    serve_workers: Callable[..., Served],
+    sockets: Callable[..., GqlSocket],
+    write_article: WriteArticle,
+) -> None:
+    served = serve_workers()
+    subscribers = served.sockets(sockets)
+    since = cursor(next(iter(served.clients().values())))
+    for op_id, client in enumerate(subscribers.values()):
+        client.subscribe(str(op_id), since=since)  # replay from `since`: nothing can slip by
+    names = [f"_news/drop-{n}.md" for n in range(5)]
+    for n, name in enumerate(names):
+        write_article(name, webUrl=f"https://example.com/drop-{n}")
+    for worker, client in subscribers.items():
+        seen = [event["path"] for event in client.events(len(names), timeout=TIMEOUT)]
+        assert sorted(seen) == names, f"worker {worker} saw {seen}"
+
+    served.process.send_signal(signal.SIGTERM)
+    for client in subscribers.values():
+        code, reason = client.closed_with(timeout=TIMEOUT)
+        assert code == 1001 and "shutting down" in reason
+    assert served.process.wait(timeout=TIMEOUT) == 0, served.process.communicate()[1]
+    _out, err = served.process.communicate()
+    assert "serve: stopped" in err and "killing it" not in err
+
+
+def test_metrics_add_up_requests_on_every_worker_and_the_writers_ingest(
+    serve_workers: Callable[..., Served],
+    sockets: Callable[..., GqlSocket],
+    write_article: WriteArticle,
+) -> None:
+    write_article("_news/before-start.md")
+    served = serve_workers()
+    clients = served.clients()
+    first, second = clients.values()
+    for _ in range(3):
+        assert first.post("/graphql", json={"query": CURSOR}).status_code == 200
+    for _ in range(4):
+        assert second.post("/graphql", json={"query": CURSOR}).status_code == 200
+    for client in clients.values():  # each worker reports the sum of all of them
+        seen = samples(client)
+        ok = ("newsgraph_graphql_requests_total", (("operation_type", "query"), ("outcome", "ok")))
+        assert seen[ok] == 7
+        latency = ("newsgraph_graphql_request_seconds_count", (("operation_type", "query"),))
+        assert seen[latency] == 7
+        # Written by the writer process, which serves nothing.
+        assert seen["newsgraph_ingest_files_total", (("result", "ingested"),)] == 1
+
+    for op_id, subscriber in enumerate(served.sockets(sockets).values()):
+        subscriber.subscribe(str(op_id))
+    active = ("newsgraph_subscriptions_active", ())
+    deadline = time.monotonic() + TIMEOUT
+    while samples(first).get(active) != 2:  # each worker refreshes its gauge every second
+        assert time.monotonic() < deadline, samples(first).get(active)
+        time.sleep(0.1)
+
+
+def test_a_killed_worker_is_replaced_and_serves_again(
+    serve_workers: Callable[..., Served], write_article: WriteArticle
+) -> None:
+    served = serve_workers()
+    clients = served.clients()
+    victim, survivor = clients["1"], clients["2"]
+    pid = victim.get("/readyz").json()["pid"]
+    os.kill(pid, signal.SIGKILL)
+
+    write_article("_news/while-down.md")  # the writer and the other worker carry on
+    path = "_news/while-down.md"
+    query = {
+        "query": "query ($p: String!) { article(path: $p) { path } }",
+        "variables": {"p": path},
+    }
+    deadline = time.monotonic() + TIMEOUT
+    while survivor.post("/graphql", json=query).json()["data"]["article"] is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+    replaced: dict[str, Any] = {}
+    deadline = time.monotonic() + TIMEOUT
+    while not replaced:
+        assert time.monotonic() < deadline, "worker 1 was not replaced"
+        with httpx.Client(base_url=served.url, timeout=10) as client:
+            response = client.get("/readyz")
+            if response.headers[HEADER] == "1" and response.json()["pid"] != pid:
+                assert response.status_code == 200, response.text
+                replaced = client.post("/graphql", json=query).json()
+    assert replaced == {"data": {"article": {"path": path}}}
+    served.process.send_signal(signal.SIGTERM)
+    assert served.process.wait(timeout=TIMEOUT) == 0
+    _out, err = served.process.communicate()
+    assert f"worker 1 (pid {pid}) was killed by SIGKILL" in err
