@@ -30,7 +30,7 @@ from newsgraph.live import configure_websockets, live_services
 from newsgraph.metrics import Metrics
 from newsgraph.ops import Ops
 from newsgraph.page import page_routes
-from newsgraph.writer_state import SharedWriterState
+from newsgraph.writer_state import WriterLink
 
 DEFAULT_READER_THREADS = 4
 
@@ -61,10 +61,10 @@ def limits(settings: Settings) -> Limits:
     return Limits(max_page_size=size) if size else Limits()
 
 
-def create_app(settings: Settings, *, writer: SharedWriterState | None = None) -> Starlette:
+def create_app(settings: Settings, *, writer: WriterLink | None = None) -> Starlette:
     """The whole HTTP/WebSocket surface; the reader pool lives as long as the lifespan.
 
-    `writer`: in an API worker of `serve --workers N`, the writer process's status (see
+    `writer`: in an API worker of `serve --workers N`, its link to the writer process (see
     `newsgraph.workers`); that process watches and writes, this one only serves.
     """
     pool = ReaderPool(settings.db, threads=reader_threads(settings))

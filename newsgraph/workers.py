@@ -9,7 +9,8 @@ the port, then starts, as child processes:
   describe it;
 - **N API workers**: the app of `serve --no-watch`, each serving from the listening socket it
   inherits. Every worker's `ChangeBroker` tails the `changes` table, so a subscriber on any
-  worker sees every commit of the writer, as `serve --no-watch` processes already do.
+  worker sees every commit of the writer, as `serve --no-watch` processes already do; the
+  writer's commits wake the brokers at once (`writer_state.CommitSignal`).
 
 Workers start once the writer has finished its start-up reconcile (as a single `serve` does).
 A child that dies is started again: at once when it had run for `STABLE_AFTER` seconds, else
@@ -49,12 +50,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsgraph.app import create_app
 from newsgraph.config import Settings
+from newsgraph.db.writes import BatchResult
 from newsgraph.ingest.watcher import Watcher
 from newsgraph.live import LiveServer, server_config
 from newsgraph.logs import configure_logging
 from newsgraph.metrics import MULTIPROCESS_DIR, Metrics
 from newsgraph.watching import STOP_SIGNALS, run_watch
-from newsgraph.writer_state import SharedWriterState
+from newsgraph.writer_state import CommitSignal, SharedWriterState, WriterLink, send_wake
 
 log = logging.getLogger("newsgraph")
 
@@ -96,11 +98,17 @@ def _supervisor_alive() -> bool:
     return parent is None or parent.is_alive()
 
 
-def writer_main(settings: Settings, state: SharedWriterState) -> None:
-    """The writer process: `newsgraph watch`, publishing its status and ingest metrics."""
+def writer_main(settings: Settings, state: SharedWriterState, wakes: list[socket.socket]) -> None:
+    """The writer process: `newsgraph watch`, publishing its status, commits and metrics."""
     _own_process_group()
     configure_logging(settings.log_level, settings.log_format)
     metrics = Metrics()
+    for wake in wakes:
+        wake.setblocking(False)
+
+    def on_commit(batch: BatchResult) -> None:
+        send_wake(wakes)
+        metrics.observe_batch(batch)
 
     def tick(watcher: Watcher) -> bool:
         status = watcher.status()
@@ -108,7 +116,7 @@ def writer_main(settings: Settings, state: SharedWriterState) -> None:
         metrics.queue_depth.set(status.queue_depth)
         return _supervisor_alive()
 
-    run_watch(settings, on_commit=metrics.observe_batch, on_tick=tick)
+    run_watch(settings, on_commit=on_commit, on_tick=tick)
 
 
 class WorkerHeader:
@@ -129,12 +137,12 @@ class WorkerHeader:
 
 
 def worker_main(
-    settings: Settings, index: int, sock: socket.socket, state: SharedWriterState | None
+    settings: Settings, index: int, sock: socket.socket, writer: WriterLink | None
 ) -> None:
-    """An API process: the app of `serve --no-watch`, reporting the writer's status."""
+    """An API process: the app of `serve --no-watch`, linked to the writer process."""
     _own_process_group()
     configure_logging(settings.log_level, settings.log_format)
-    app = create_app(settings, writer=state)
+    app = create_app(settings, writer=writer)
     config = server_config(app, settings)
     config.app = WorkerHeader(app, index)
     server = LiveServer(config, app)
@@ -187,6 +195,7 @@ class Supervisor:
         self.sock = sock
         self.context = multiprocessing.get_context("spawn")
         self.state = SharedWriterState(self.context)
+        self.commits = CommitSignal(settings.api_processes)
         self.stopping = threading.Event()
         self.writer: Child | None = None
         self.workers: list[Child] = []
@@ -198,23 +207,22 @@ class Supervisor:
         return process
 
     def run(self) -> int:
-        count = self.settings.api_processes
-        worker_state = self.state if self.settings.watch else None
         if self.settings.watch:
-            self.writer = Child("writer", partial(
-                self._spawn, "writer", writer_main, self.settings, self.state))  # fmt: skip
+            self.writer = Child("writer", partial(self._spawn, "writer", writer_main,
+                                self.settings, self.state, self.commits.senders()))  # fmt: skip
             self.writer.launch()
-        for index in range(1, count + 1):
+        for index in range(1, self.settings.api_processes + 1):
             name = f"worker {index}"
-            start = partial(
-                self._spawn, name, worker_main, self.settings, index, self.sock, worker_state
-            )
+            link = WriterLink(self.state, self.commits.receiver(index - 1))
+            start = partial(self._spawn, name, worker_main, self.settings, index, self.sock,
+                            link if self.settings.watch else None)  # fmt: skip
             self.workers.append(Child(name, start))
         previous = {sig: signal.signal(sig, self._on_signal) for sig in STOP_SIGNALS}
         try:
             self._supervise()
         finally:
             self._stop_all()
+            self.commits.close()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         log.info("serve: stopped")

@@ -5,12 +5,16 @@ of every worker should still describe it (is it reconciling, is the content root
 deep is its queue), as they do in a single process. The writer publishes its `WatcherStatus`
 into a few shared doubles several times a second; a worker reads them as if it were the
 watcher (`status()`, `wait_ready()`), so the ops and GraphQL code need no second path. The
-supervisor marks the writer as not running when its process ends.
+supervisor marks the writer as not running when its process ends. `CommitSignal` carries
+the writer's commits to the workers' brokers as they happen.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import socket
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.context import SpawnContext
 from multiprocessing.sharedctypes import SynchronizedArray
@@ -77,3 +81,50 @@ class SharedWriterState:
             last_change_seq=None if math.isnan(seq) else int(seq),
             rescans=int(values[_AT["rescans"]]),
         )
+
+
+class CommitSignal:
+    """Wakes each API worker's change broker when the writer commits.
+
+    Without it a worker sees a commit at its broker's next 50 ms look at `changes`; with it, at
+    once, as in a single process. One datagram socket pair per worker slot, made by the
+    supervisor and kept for its lifetime (a replacement worker inherits its slot's pair). Both
+    ends are non-blocking: a worker that is down or busy has a full buffer, which already means
+    "wake up", so the writer never waits on a worker.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM) for _ in range(workers)]
+
+    def senders(self) -> list[socket.socket]:
+        return [sender for sender, _receiver in self.pairs]
+
+    def receiver(self, index: int) -> socket.socket:
+        return self.pairs[index][1]
+
+    def close(self) -> None:
+        for pair in self.pairs:
+            for end in pair:
+                end.close()
+
+
+def send_wake(senders: list[socket.socket]) -> None:
+    """The writer, after each commit (on its watcher thread)."""
+    for sender in senders:
+        with contextlib.suppress(OSError):  # full (a wake is pending anyway) or gone
+            sender.send(b"!")
+
+
+def drain_wake(receiver: socket.socket) -> None:
+    """The worker, when its wake socket is readable: consume every pending wake."""
+    with contextlib.suppress(OSError):
+        while receiver.recv(64):
+            pass
+
+
+@dataclass(frozen=True)
+class WriterLink:
+    """What an API worker is given of the writer process: its status and its commit wake-ups."""
+
+    state: SharedWriterState
+    wake: socket.socket

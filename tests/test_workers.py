@@ -218,3 +218,38 @@ def test_a_killed_worker_is_replaced_and_serves_again(
     assert served.process.wait(timeout=TIMEOUT) == 0
     _out, err = served.process.communicate()
     assert f"worker 1 (pid {pid}) was killed by SIGKILL" in err
+
+
+def children(pid: int) -> set[int]:
+    """The child processes of `pid` (Linux /proc)."""
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return {int(child) for child in text.split()}
+
+
+def test_a_killed_writer_is_replaced_and_ingests_again(
+    serve_workers: Callable[..., Served], write_article: WriteArticle
+) -> None:
+    served = serve_workers()
+    clients = served.clients()
+    workers = {client.get("/readyz").json()["pid"] for client in clients.values()}
+    spawned = {
+        pid for pid in children(served.process.pid) - workers
+        if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()
+    }  # fmt: skip
+    [writer] = spawned  # besides the workers, only multiprocessing's resource tracker
+    os.kill(writer, signal.SIGKILL)
+
+    write_article("_news/after-restart.md")
+    query = {"query": ARTICLE, "variables": {"p": "_news/after-restart.md"}}
+    first = next(iter(clients.values()))
+    deadline = time.monotonic() + TIMEOUT
+    while first.post("/graphql", json=query).json()["data"]["article"] is None:
+        assert time.monotonic() < deadline, "the writer was not replaced"
+        time.sleep(0.05)
+    while first.get("/readyz").json()["checks"]["watcher"] != "ok":  # published every 0.1 s
+        assert time.monotonic() < deadline, first.get("/readyz").json()
+        time.sleep(0.05)
+    served.process.send_signal(signal.SIGTERM)
+    assert served.process.wait(timeout=TIMEOUT) == 0
+    _out, err = served.process.communicate()
+    assert f"writer (pid {writer}) was killed by SIGKILL" in err
