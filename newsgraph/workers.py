@@ -49,7 +49,7 @@ from prometheus_client.multiprocess import mark_process_dead
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newsgraph.app import create_app
-from newsgraph.config import Settings
+from newsgraph.config import ConfigError, Settings
 from newsgraph.db.writes import BatchResult
 from newsgraph.ingest.watcher import Watcher
 from newsgraph.live import LiveServer, server_config
@@ -66,25 +66,28 @@ MAX_BACKOFF = 30.0
 STOP_TIMEOUT = 30.0  # after SIGTERM, how long children get before SIGKILL
 REFRESH_INTERVAL = 1.0  # a worker's gauges in the shared metrics files are this fresh
 WORKER_HEADER = b"x-newsgraph-worker"
+BACKLOG = 2048  # uvicorn's default
 LOOK_INTERVAL = 0.2  # the supervisor's longest sleep: signals and due restarts are seen this fast
 
 
-def listening_socket(settings: Settings) -> socket.socket:
+def bound_socket(settings: Settings) -> socket.socket:
     """The one socket every worker accepts on: bound here, so a busy port fails at start-up.
 
     One inherited socket rather than one SO_REUSEPORT socket per worker: connections queued
     on it are taken by whichever worker is free, so a dead worker strands none (see README).
+    It listens only when the first workers start (after the writer's reconcile): until then a
+    client is refused, as by a single `serve` that is still reconciling, instead of waiting.
     """
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((settings.host, settings.port))
-    except OSError:
+    except OSError as error:
         sock.close()
-        raise
-    sock.listen(2048)
-    sock.set_inheritable(True)
+        raise ConfigError(
+            f"port: cannot listen on {settings.host}:{settings.port}: {error.strerror}"
+        ) from error
     return sock
 
 
@@ -247,6 +250,7 @@ class Supervisor:
                 if child.restart_at is not None and child.restart_at <= now:
                     child.launch()
                 elif not child.started_at and writer_ready:
+                    self.sock.listen(BACKLOG)  # again for the next worker: harmless
                     child.launch()  # first start, once the writer has reconciled
             sentinels = [c.process.sentinel for c in self._children() if c.alive and c.process]
             wait(sentinels, timeout=LOOK_INTERVAL)
@@ -290,7 +294,7 @@ class Supervisor:
 
 def run_workers(settings: Settings) -> int:
     """Serve with `settings.api_processes` API processes and one writer; 0 after a signal."""
-    sock = listening_socket(settings)
+    sock = bound_socket(settings)
     directory = tempfile.mkdtemp(prefix="newsgraph-metrics-")
     previous = os.environ.get(MULTIPROCESS_DIR)
     os.environ[MULTIPROCESS_DIR] = directory  # inherited by every child at spawn

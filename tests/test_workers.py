@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -253,3 +254,17 @@ def test_a_killed_writer_is_replaced_and_ingests_again(
     assert served.process.wait(timeout=TIMEOUT) == 0
     _out, err = served.process.communicate()
     assert f"writer (pid {writer}) was killed by SIGKILL" in err
+
+
+def test_a_busy_port_stops_start_up_with_exit_2(tmp_path: Path, content_dir: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "newsgraph", "serve", "--workers", "2", "--content",
+             str(content_dir), "--db", str(tmp_path / "n.db"), "--port", str(port)],
+            cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT, check=False,
+        )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
