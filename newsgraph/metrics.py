@@ -10,8 +10,9 @@ Under `serve --workers N` every process (the writer and each API worker) writes 
 files in a directory the supervisor names in `PROMETHEUS_MULTIPROC_DIR` (prometheus-client's
 multiprocess mode, chosen when the library is imported), and a scrape of any worker merges them
 all: counters and histograms summed over every process that ever ran, live gauges over the
-processes running now. Scrape-time callables cannot be read across processes, so in that mode
-each process copies its readings into its gauges (`refresh`) every second and when it is scraped.
+processes running now. Scrape-time callables (and the response cache's collector) cannot be
+read across processes, so in that mode each process copies their values into its shared files
+(`refresh`) every second and when it is scraped.
 
 The GraphQL instrumentation is a `SchemaExtension` with one hook, `on_operation`: two
 `perf_counter` calls, one dict lookup per label set (the labelled children are resolved once,
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import os
 import struct
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
@@ -35,14 +37,15 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
-from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 from newsgraph.db.writes import BatchResult
+from newsgraph.gql.response_cache import CacheStats
 
 # The `_created` timestamp series double every counter and histogram in the text format and no
 # dashboard of ours reads them. (This is a process-wide switch of prometheus-client.)
@@ -112,6 +115,10 @@ class Metrics:
             registry=reg,
             multiprocess_mode="livesum",
         )
+        self.client_errors = Counter(
+            "newsgraph_graphql_client_errors", "Errors a client caused (syntax, validation, "
+            "bad arguments), by code; logged at INFO, not ERROR", ["code"], registry=reg,
+        )  # fmt: skip
         # Resolved once: labels() costs a lock and a dict lookup per call.
         self._files = {result: self.files.labels(result) for result in FILE_RESULTS}
         self._requests = {
@@ -121,6 +128,8 @@ class Metrics:
         }
         self._latency = {kind: self.request_seconds.labels(kind) for kind in OPERATION_TYPES}
         self._readings: dict[Gauge, Reading] = {}
+        self._copies: list[Callable[[], None]] = []
+        self._refreshing = threading.Lock()
 
     def read_at_scrape(self, *, queue_depth: Reading, subscriptions: Reading) -> None:
         """Set the callables the state gauges read when /metrics is scraped."""
@@ -131,8 +140,11 @@ class Metrics:
 
     def refresh(self) -> None:
         """Multi-process mode: copy this process's readings into its gauges' shared files."""
-        for gauge, reading in self._readings.items():
-            gauge.set(reading())
+        with self._refreshing:  # a scrape and the periodic refresh may overlap
+            for gauge, reading in self._readings.items():
+                gauge.set(reading())
+            for copy in self._copies:
+                copy()
 
     def observe_batch(self, batch: BatchResult) -> None:
         """Count a committed batch; the watcher calls this on its thread (`on_commit`)."""
@@ -154,6 +166,16 @@ class Metrics:
         self._requests[kind, "error" if failed else "ok"].inc()
         if seconds is not None:
             self._latency[kind].observe(seconds)
+
+    def read_cache(self, stats: Callable[[], CacheStats]) -> None:
+        """Expose the response cache's counters, read at scrape time (no cost per hit)."""
+        if multiprocess_dir() is None:
+            self.registry.register(_CacheCollector(stats))
+        else:
+            self._copies.append(_CacheFiles(stats, self.registry).refresh)
+
+    def observe_client_error(self, code: str) -> None:
+        self.client_errors.labels(code).inc()
 
     def extension(self) -> Callable[[], SchemaExtension]:
         """A factory Strawberry calls once per operation (extensions hold per-request state)."""
@@ -192,6 +214,54 @@ class SharedFiles(Collector):
                 if attempt == MERGE_ATTEMPTS - 1:
                     raise
         return []
+
+
+CACHE = "newsgraph_response_cache_"
+CACHE_COUNTERS = (
+    ("hits", "Responses served from the cache (or shared with a request executing the same "
+     "operation at the same data version)"),
+    ("misses", "Cacheable queries that had to execute"),
+    ("evictions", "Entries dropped to stay within response_cache_bytes"),
+)  # fmt: skip
+CACHE_GAUGES = (("bytes", "Bytes held by cached responses"), ("entries", "Responses held"))
+
+
+class _CacheCollector(Collector):
+    """`newsgraph_response_cache_*` from the cache's own counters."""
+
+    def __init__(self, stats: Callable[[], CacheStats]) -> None:
+        self.stats = stats
+
+    def collect(self) -> Iterator[Metric]:
+        now = self.stats()
+        for name, text in CACHE_COUNTERS:
+            yield CounterMetricFamily(CACHE + name, text, value=getattr(now, name))
+        for name, text in CACHE_GAUGES:
+            yield GaugeMetricFamily(CACHE + name, text, value=getattr(now, name))
+
+
+class _CacheFiles:
+    """Multi-process mode: the cache's counters, copied into the shared files by `refresh`."""
+
+    def __init__(self, stats: Callable[[], CacheStats], registry: CollectorRegistry) -> None:
+        self.stats = stats
+        self.counters = {
+            name: Counter(CACHE + name, text, registry=registry) for name, text in CACHE_COUNTERS
+        }
+        self.gauges = {
+            name: Gauge(CACHE + name, text, registry=registry, multiprocess_mode="livesum")
+            for name, text in CACHE_GAUGES
+        }
+        self.copied = dict.fromkeys(self.counters, 0)
+
+    def refresh(self) -> None:
+        now = self.stats()
+        for name, counter in self.counters.items():
+            value = getattr(now, name)
+            counter.inc(max(0, value - self.copied[name]))
+            self.copied[name] = value
+        for name, gauge in self.gauges.items():
+            gauge.set(getattr(now, name))
 
 
 class GraphQLMetrics(SchemaExtension):

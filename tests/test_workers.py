@@ -163,18 +163,31 @@ def test_metrics_add_up_requests_on_every_worker_and_the_writers_ingest(
     served = serve_workers()
     clients = served.clients()
     first, second = clients.values()
-    for _ in range(3):
-        assert first.post("/graphql", json={"query": CURSOR}).status_code == 200
-    for _ in range(4):
-        assert second.post("/graphql", json={"query": CURSOR}).status_code == 200
-    for client in clients.values():  # each worker reports the sum of all of them
+
+    def query(client: httpx.Client, number: int) -> None:  # distinct documents: each executes
+        body = {"query": f"query Q{number} {{ ingestStatus {{ lastChangeCursor }} }}"}
+        assert client.post("/graphql", json=body).status_code == 200
+
+    for number in (0, 1, 2, 0):  # the repeat is answered by worker 1's response cache
+        query(first, number)
+    for number in (3, 4, 5, 6, 3):
+        query(second, number)
+    executed = (
+        "newsgraph_graphql_requests_total",
+        (("operation_type", "query"), ("outcome", "ok")),
+    )
+    latency = ("newsgraph_graphql_request_seconds_count", (("operation_type", "query"),))
+    ingested = ("newsgraph_ingest_files_total", (("result", "ingested"),))
+    for client in clients.values():  # each worker reports the sum over all processes
         seen = samples(client)
-        ok = ("newsgraph_graphql_requests_total", (("operation_type", "query"), ("outcome", "ok")))
-        assert seen[ok] == 7
-        latency = ("newsgraph_graphql_request_seconds_count", (("operation_type", "query"),))
-        assert seen[latency] == 7
-        # Written by the writer process, which serves nothing.
-        assert seen["newsgraph_ingest_files_total", (("result", "ingested"),)] == 1
+        assert (seen[executed], seen[latency]) == (7, 7)
+        assert seen[ingested] == 1  # counted by the writer process, which serves nothing
+    # Gauges and the response cache's counters are copied into the shared files every second.
+    cache = {"newsgraph_response_cache_hits_total": 2, "newsgraph_response_cache_misses_total": 7}
+    deadline = time.monotonic() + TIMEOUT
+    while {name: samples(second).get((name, ())) for name in cache} != cache:
+        assert time.monotonic() < deadline, samples(second)
+        time.sleep(0.1)
 
     for op_id, subscriber in enumerate(served.sockets(sockets).values()):
         subscriber.subscribe(str(op_id))
