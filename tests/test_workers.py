@@ -109,7 +109,11 @@ def serve_workers(tmp_path: Path, content_dir: Path) -> Iterator[Callable[..., S
     stack.close()
     for process in started:
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)  # its own session: only what it started
+            process.send_signal(signal.SIGTERM)  # a clean stop also removes its metrics folder
+            try:
+                process.communicate(timeout=TIMEOUT)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)  # its own session: only what it started
         process.communicate(timeout=TIMEOUT)
 
 
