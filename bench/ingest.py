@@ -249,7 +249,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--files", type=int, default=20_000, help="articles to generate (20000)")
     parser.add_argument("--seed", type=int, default=1, help="generator seed (1)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
-    parser.add_argument("--workers", type=int, help="passed to `newsgraph ingest --workers`")
+    parser.add_argument(
+        "--parse-workers", type=int, help="passed to `newsgraph ingest --parse-workers`"
+    )
     parser.add_argument("--timeout", type=float, default=900, help="seconds per ingest run")
     args = parser.parse_args(argv)
     if args.files < 4:
@@ -259,7 +261,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    extra = [] if args.workers is None else ["--workers", str(args.workers)]
+    extra = [] if args.parse_workers is None else ["--parse-workers", str(args.parse_workers)]
     work = Path(tempfile.mkdtemp(prefix="newsgraph-bench-"))
     try:
         report(work, args.files, args.seed, args.timeout, extra)

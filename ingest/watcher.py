@@ -143,6 +143,11 @@ class Watcher:
     ) -> None:
         self.stop()
 
+    @property
+    def running(self) -> bool:
+        """Whether the worker thread is alive (started and neither stopped nor crashed)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Wait for the start-up reconcile (or for the worker to find the root missing)."""
         return self._ready.wait(timeout)

@@ -39,6 +39,7 @@ from newsgraph.live import configure_websockets, live_services
 from newsgraph.metrics import Metrics
 from newsgraph.ops import Ops
 from newsgraph.page import page_routes
+from newsgraph.writer_state import WriterLink
 
 DEFAULT_READER_THREADS = 4
 
@@ -68,8 +69,12 @@ def limits(settings: Settings) -> Limits:
     return Limits(max_page_size=settings.page_size_limit)
 
 
-def create_app(settings: Settings) -> Starlette:
-    """The whole HTTP/WebSocket surface; the reader pool lives as long as the lifespan."""
+def create_app(settings: Settings, *, writer: WriterLink | None = None) -> Starlette:
+    """The whole HTTP/WebSocket surface; the reader pool lives as long as the lifespan.
+
+    `writer`: in an API worker of `serve --workers N`, its link to the writer process (see
+    `newsgraph.workers`); that process watches and writes, this one only serves.
+    """
     pool = ReaderPool(settings.db, threads=reader_threads(settings))
     metrics = Metrics()
     schema = build_schema(
@@ -93,7 +98,7 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         pool.open()
         try:
-            async with live_services(app, settings, metrics.observe_batch) as live:
+            async with live_services(app, settings, metrics.observe_batch, writer) as live:
                 view.live = live
                 yield
         finally:

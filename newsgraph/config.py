@@ -39,7 +39,8 @@ class Settings:
     port: int = 8000
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
-    workers: int = 0
+    workers: int = 1
+    parse_workers: int = 0
     max_file_bytes: int = 1_048_576
     max_yaml_depth: int = 32
     allow_yaml_aliases: bool = False
@@ -74,7 +75,12 @@ class Settings:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
-    def parse_workers(self) -> int:
+    def parse_processes(self) -> int:
+        return self.parse_workers or (os.cpu_count() or 1)
+
+    @property
+    def api_processes(self) -> int:
+        """`serve`'s API processes; 1 is the single-process shape (API and watcher together)."""
         return self.workers or (os.cpu_count() or 1)
 
     @property
@@ -120,7 +126,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("port", "TCP port to serve on", ("serve", "config")),
     Setting("include", "only files matching this glob (repeatable)", (*_READ, "check", "config")),
     Setting("exclude", "skip files matching this glob (repeatable)", (*_READ, "check", "config")),
-    Setting("workers", "parse processes; 0 = one per core", (*_READ, "config")),
+    Setting("workers", "API processes of `serve` sharing the port (more than 1: the watcher "
+            "writes in a process of its own); 0 = one per core", ("serve", "config")),
+    Setting("parse_workers", "parse processes; 0 = one per core", (*_READ, "config")),
     Setting("max_file_bytes", "larger files are rejected unread", (*_READ, "check", "config")),
     Setting("max_yaml_depth", "deeper front matter is rejected", (*_READ, "check", "config")),
     Setting("allow_yaml_aliases", "accept YAML anchors/aliases", (*_READ, "check", "config")),

@@ -36,6 +36,7 @@ from newsgraph.gql.broker import ChangeBroker
 from newsgraph.gql.live_state import LiveState
 from newsgraph.ingest.watcher import Watcher
 from newsgraph.pipeline import open_pipeline
+from newsgraph.writer_state import WriterLink, drain_wake
 
 log = logging.getLogger("newsgraph")
 
@@ -73,15 +74,29 @@ def configure_websockets(view: Any, settings: Settings) -> None:
 
 @asynccontextmanager
 async def live_services(
-    app: Starlette, settings: Settings, observe_batch: Callable[[BatchResult], None] | None = None
+    app: Starlette,
+    settings: Settings,
+    observe_batch: Callable[[BatchResult], None] | None = None,
+    writer: WriterLink | None = None,
 ) -> AsyncIterator[LiveState]:
-    """Broker (always) and watcher (when `settings.watch`) for as long as the lifespan runs."""
+    """Broker (always) and watcher (when `settings.watch`) for as long as the lifespan runs.
+
+    An API worker of `serve --workers N` is given a link to the writer process instead: it runs
+    no watcher of its own but reports that one (readiness, `ingestStatus`), and the writer's
+    commits wake its broker as an in-process watcher's would.
+    """
     broker = ChangeBroker(settings.db, buffer_size=settings.subscriber_buffer or 1)
     await broker.start()
     app.state.broker = broker
+    limit = settings.max_subscriptions_per_connection
     try:
+        if writer is not None:
+            app.state.watcher = writer.state
+            async with _woken_by_commits(broker, writer.wake):
+                yield LiveState(broker, writer.state.status, limit)
+            return
         if not settings.watch:
-            yield LiveState(broker, None, settings.max_subscriptions_per_connection)
+            yield LiveState(broker, None, limit)
             return
 
         def on_commit(batch: BatchResult) -> None:
@@ -103,6 +118,23 @@ async def live_services(
                 await asyncio.to_thread(watcher.stop)  # the batch in hand is committed first
     finally:
         await broker.stop()
+
+
+@asynccontextmanager
+async def _woken_by_commits(broker: ChangeBroker, wake: socket.socket) -> AsyncIterator[None]:
+    """Check the change feed whenever the writer process signals a commit (`CommitSignal`)."""
+    loop = asyncio.get_running_loop()
+    wake.setblocking(False)
+
+    def on_wake() -> None:
+        drain_wake(wake)
+        broker.notify()
+
+    loop.add_reader(wake.fileno(), on_wake)
+    try:
+        yield
+    finally:
+        loop.remove_reader(wake.fileno())
 
 
 def server_config(app: Starlette, settings: Settings, **overrides: Any) -> uvicorn.Config:

@@ -6,6 +6,14 @@ updated where things happen (a committed batch, a finished GraphQL operation); t
 describe a current state (watcher queue depth, open subscriptions) are read at scrape time, so
 keeping them up to date costs nothing between scrapes.
 
+Under `serve --workers N` every process (the writer and each API worker) writes its values to
+files in a directory the supervisor names in `PROMETHEUS_MULTIPROC_DIR` (prometheus-client's
+multiprocess mode, chosen when the library is imported), and a scrape of any worker merges them
+all: counters and histograms summed over every process that ever ran, live gauges over the
+processes running now. Scrape-time callables (and the response cache's collector) cannot be
+read across processes, so in that mode each process copies their values into its shared files
+(`refresh`) every second and when it is scraped.
+
 The GraphQL instrumentation is a `SchemaExtension` with one hook, `on_operation`: two
 `perf_counter` calls, one dict lookup per label set (the labelled children are resolved once,
 here, not per request) and an increment and an observation.
@@ -13,9 +21,13 @@ here, not per request) and an increment and an observation.
 
 from __future__ import annotations
 
+import os
+import struct
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
+from pathlib import Path
 
 from prometheus_client import (
     CollectorRegistry,
@@ -27,6 +39,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
@@ -52,6 +65,13 @@ LAG_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300
 REQUEST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 Reading = Callable[[], float]
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+MERGE_ATTEMPTS = 3
+
+
+def multiprocess_dir() -> str | None:
+    """The shared metrics directory of a multi-process server, None in a single process."""
+    return os.environ.get(MULTIPROCESS_DIR) or None
 
 
 class Metrics:
@@ -78,8 +98,8 @@ class Metrics:
         self.queue_depth = Gauge(
             "newsgraph_watcher_queue_depth",
             "Changed paths waiting for (or in) the watcher's next batch; 0 when not watching",
-            registry=reg,
-        )
+            registry=reg, multiprocess_mode="livemax",
+        )  # fmt: skip
         self.requests = Counter(
             "newsgraph_graphql_requests", "GraphQL operations by type and outcome "
             "(error: the response carries errors)", ["operation_type", "outcome"], registry=reg,
@@ -90,7 +110,10 @@ class Metrics:
             ["operation_type"], buckets=REQUEST_BUCKETS, registry=reg,
         )  # fmt: skip
         self.subscriptions = Gauge(
-            "newsgraph_subscriptions_active", "Open GraphQL subscriptions", registry=reg
+            "newsgraph_subscriptions_active",
+            "Open GraphQL subscriptions",
+            registry=reg,
+            multiprocess_mode="livesum",
         )
         self.client_errors = Counter(
             "newsgraph_graphql_client_errors", "Errors a client caused (syntax, validation, "
@@ -104,11 +127,24 @@ class Metrics:
             for outcome in OUTCOMES
         }
         self._latency = {kind: self.request_seconds.labels(kind) for kind in OPERATION_TYPES}
+        self._readings: dict[Gauge, Reading] = {}
+        self._copies: list[Callable[[], None]] = []
+        self._refreshing = threading.Lock()
 
     def read_at_scrape(self, *, queue_depth: Reading, subscriptions: Reading) -> None:
         """Set the callables the state gauges read when /metrics is scraped."""
-        self.queue_depth.set_function(queue_depth)
-        self.subscriptions.set_function(subscriptions)
+        self._readings = {self.queue_depth: queue_depth, self.subscriptions: subscriptions}
+        if multiprocess_dir() is None:
+            for gauge, reading in self._readings.items():
+                gauge.set_function(reading)
+
+    def refresh(self) -> None:
+        """Multi-process mode: copy this process's readings into its gauges' shared files."""
+        with self._refreshing:  # a scrape and the periodic refresh may overlap
+            for gauge, reading in self._readings.items():
+                gauge.set(reading())
+            for copy in self._copies:
+                copy()
 
     def observe_batch(self, batch: BatchResult) -> None:
         """Count a committed batch; the watcher calls this on its thread (`on_commit`)."""
@@ -138,7 +174,10 @@ class Metrics:
 
     def read_cache(self, stats: Callable[[], CacheStats]) -> None:
         """Expose the response cache's counters, read at scrape time (no cost per hit)."""
-        self.registry.register(_CacheCollector(stats))
+        if multiprocess_dir() is None:
+            self.registry.register(_CacheCollector(stats))
+        else:
+            self._copies.append(_CacheFiles(stats, self.registry).refresh)
 
     def observe_client_error(self, code: str) -> None:
         self.client_errors.labels(code).inc()
@@ -148,7 +187,48 @@ class Metrics:
         return partial(GraphQLMetrics, metrics=self)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        directory = multiprocess_dir()
+        if directory is None:
+            return generate_latest(self.registry)
+        self.refresh()
+        merged = CollectorRegistry(auto_describe=True)
+        merged.register(SharedFiles(Path(directory)))
+        return generate_latest(merged)
+
+
+class SharedFiles(Collector):
+    """prometheus-client's `MultiProcessCollector`, tolerant of processes coming and going.
+
+    Its `collect` fails on a file another process has just created and not yet sized (empty)
+    or a dead process's live-gauge file removed meanwhile; a worker starting or being replaced
+    during a scrape must not turn `/metrics` into a 500.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def collect(self) -> Iterable[Metric]:
+        for attempt in range(MERGE_ATTEMPTS):
+            files = [str(p) for p in self.directory.glob("*.db")]
+            try:
+                merged: Iterable[Metric] = MultiProcessCollector.merge(  # type: ignore[no-untyped-call]
+                    [f for f in files if os.path.getsize(f) > 0], accumulate=True
+                )
+                return merged
+            except (OSError, struct.error):
+                if attempt == MERGE_ATTEMPTS - 1:
+                    raise
+        return []
+
+
+CACHE = "newsgraph_response_cache_"
+CACHE_COUNTERS = (
+    ("hits", "Responses served from the cache (or shared with a request executing the same "
+     "operation at the same data version)"),
+    ("misses", "Cacheable queries that had to execute"),
+    ("evictions", "Entries dropped to stay within response_cache_bytes"),
+)  # fmt: skip
+CACHE_GAUGES = (("bytes", "Bytes held by cached responses"), ("entries", "Responses held"))
 
 
 class _CacheCollector(Collector):
@@ -159,19 +239,34 @@ class _CacheCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         now = self.stats()
-        for name, value, text in (
-            ("hits", now.hits, "Responses served from the cache (or shared with a request "
-             "executing the same operation at the same data version)"),
-            ("misses", now.misses, "Cacheable queries that had to execute"),
-            ("evictions", now.evictions, "Entries dropped to stay within response_cache_bytes"),
-        ):  # fmt: skip
-            yield CounterMetricFamily(f"newsgraph_response_cache_{name}", text, value=value)
-        yield GaugeMetricFamily(
-            "newsgraph_response_cache_bytes", "Bytes held by cached responses", value=now.bytes
-        )
-        yield GaugeMetricFamily(
-            "newsgraph_response_cache_entries", "Responses held", value=now.entries
-        )
+        for name, text in CACHE_COUNTERS:
+            yield CounterMetricFamily(CACHE + name, text, value=getattr(now, name))
+        for name, text in CACHE_GAUGES:
+            yield GaugeMetricFamily(CACHE + name, text, value=getattr(now, name))
+
+
+class _CacheFiles:
+    """Multi-process mode: the cache's counters, copied into the shared files by `refresh`."""
+
+    def __init__(self, stats: Callable[[], CacheStats], registry: CollectorRegistry) -> None:
+        self.stats = stats
+        self.counters = {
+            name: Counter(CACHE + name, text, registry=registry) for name, text in CACHE_COUNTERS
+        }
+        self.gauges = {
+            name: Gauge(CACHE + name, text, registry=registry, multiprocess_mode="livesum")
+            for name, text in CACHE_GAUGES
+        }
+        self.copied = dict.fromkeys(self.counters, 0)
+
+    def refresh(self) -> None:
+        now = self.stats()
+        for name, counter in self.counters.items():
+            value = getattr(now, name)
+            counter.inc(max(0, value - self.copied[name]))
+            self.copied[name] = value
+        for name, gauge in self.gauges.items():
+            gauge.set(getattr(now, name))
 
 
 class GraphQLMetrics(SchemaExtension):

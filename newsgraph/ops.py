@@ -11,6 +11,7 @@ out of rotation until it is.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -32,6 +33,9 @@ DATABASE_TIMEOUT = 2.0
 class WatcherLike(Protocol):
     """What readiness needs of the watcher (`ingest.watcher.Watcher`)."""
 
+    @property
+    def running(self) -> bool: ...
+
     def status(self) -> WatcherStatus: ...
 
     def wait_ready(self, timeout: float | None = None) -> bool: ...
@@ -46,7 +50,7 @@ def watcher_state(watcher: WatcherLike | None, *, enabled: bool) -> str:
     """One word or phrase for the watcher; `ok` and `disabled` are the ready ones."""
     if not enabled:
         return "disabled"
-    if watcher is None:
+    if watcher is None or not watcher.running:
         return "not running"
     status = watcher.status()
     if not status.root_present:
@@ -94,7 +98,11 @@ class Ops:
             "watcher": watcher_state(watcher, enabled=self.watch),
         }
         failing = [name for name, state in checks.items() if state not in ("ok", "disabled")]
-        body: dict[str, Any] = {"status": "not ready" if failing else "ready", "checks": checks}
+        body: dict[str, Any] = {
+            "status": "not ready" if failing else "ready",
+            "checks": checks,
+            "pid": os.getpid(),
+        }
         if failing:
             body["not_ready"] = failing
         return JSONResponse(body, status_code=503 if failing else 200)

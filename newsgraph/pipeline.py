@@ -33,7 +33,7 @@ def open_pipeline(settings: Settings) -> Iterator[Pipeline]:
         settings.content.resolve(),
         Writer(conn, change_retention=settings.change_retention),
         parse_limits(settings),
-        workers=settings.parse_workers,
+        workers=settings.parse_processes,
     )
     try:
         yield pipeline

@@ -8,6 +8,7 @@ from newsgraph.db.connection import open_writer
 from newsgraph.db.errors import DatabaseUnavailable
 from newsgraph.gql.schema import print_sdl
 from newsgraph.live import LiveServer, server_config
+from newsgraph.workers import run_workers
 
 
 def run_server(settings: Settings) -> int:
@@ -25,6 +26,8 @@ def run_server(settings: Settings) -> int:
             f"{settings.db} does not exist; `serve --no-watch` only reads: create it with "
             "`newsgraph ingest` or `newsgraph watch`"
         )
+    if settings.api_processes > 1:
+        return run_workers(settings)
     app = create_app(settings)
     LiveServer(server_config(app, settings), app).run()
     return 0

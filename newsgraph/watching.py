@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType
 
 from newsgraph.config import Settings
@@ -19,6 +20,7 @@ from newsgraph.pipeline import open_pipeline
 log = logging.getLogger("newsgraph")
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+TICK = 0.1  # seconds between the main thread's looks at signals (and `on_tick`)
 
 
 def log_commit(batch: BatchResult) -> None:
@@ -30,11 +32,18 @@ def log_commit(batch: BatchResult) -> None:
         )  # fmt: skip
 
 
-def run_watch(settings: Settings) -> int:
+def run_watch(
+    settings: Settings,
+    *,
+    on_commit: Callable[[BatchResult], None] = log_commit,
+    on_tick: Callable[[Watcher], bool] | None = None,
+) -> int:
     """Reconcile, then apply every change under the content root until told to stop; exit 0.
 
     A signal only sets an event: the stop itself (observer stopped, the batch in hand
     committed, threads joined) runs on the main thread, never inside the signal handler.
+    `on_tick` (the writer of `serve --workers N`) runs on the main thread every `TICK`
+    seconds; it returns False to stop.
     """
     stopping = threading.Event()
 
@@ -51,13 +60,14 @@ def run_watch(settings: Settings) -> int:
                 exclude=settings.exclude,
                 poll=settings.poll,
                 debounce_ms=settings.debounce_ms,
-                on_commit=log_commit,
+                on_commit=on_commit,
             )
             with watcher:
                 # A timed wait, so the main thread returns to the interpreter and runs the
                 # signal handler promptly on every platform.
-                while not stopping.wait(0.5):
-                    pass
+                while not stopping.wait(TICK):
+                    if on_tick is not None and not on_tick(watcher):
+                        break
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -176,7 +176,7 @@ def live_server(
 
         def start(**options: Any) -> LiveApp:
             options.setdefault("watch", False)
-            options.setdefault("workers", 1)
+            options.setdefault("parse_workers", 1)
             options.setdefault("debounce_ms", 20)
             app = create_app(Settings(content=content_dir, db=db_path, **options))
             return LiveApp(stack.enter_context(serving_live(app, server_stack)), app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,15 @@ def test_a_broken_config_file_is_a_clear_error_with_exit_two(
     bad.write_text("port = \n")
     assert main(["config", "--config", str(bad)]) == 2
     assert str(bad) in capsys.readouterr().err
+
+
+def test_workers_counts_api_processes_and_zero_means_one_per_core() -> None:
+    cores = os.cpu_count() or 1
+    assert Settings().api_processes == 1  # the default: today's single process
+    assert resolve({}, environ={"NEWSGRAPH_WORKERS": "3"})[0].api_processes == 3
+    assert resolve({"workers": 0}, environ={})[0].api_processes == cores
+    # Parse processes are their own setting (it was called `workers` before).
+    assert resolve({}, environ={"NEWSGRAPH_PARSE_WORKERS": "0"})[0].parse_processes == cores
 
 
 def test_config_output_escapes_control_characters_and_round_trips(

@@ -422,7 +422,7 @@ def test_unreadable_file_is_an_error_under_watch(
         write_bytes(content_dir, relpath, text.encode())
     command = [sys.executable, "-m", "newsgraph", "watch", "--content", str(content_dir)]
     process = subprocess.Popen(
-        unprivileged([*command, "--db", str(db_path), "--workers", "1"]),
+        unprivileged([*command, "--db", str(db_path), "--parse-workers", "1"]),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

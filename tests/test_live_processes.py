@@ -33,7 +33,8 @@ def newsgraph(tmp_path: Path) -> Iterator[Start]:
 
     def start(*args: str) -> subprocess.Popen[str]:
         child = subprocess.Popen(
-            [sys.executable, "-m", "newsgraph", *args, "--workers", "1", "--log-level", "warning"],
+            [sys.executable, "-m", "newsgraph", *args, "--parse-workers", "1",
+             "--log-level", "warning"],
             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         children.append(child)

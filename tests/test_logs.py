@@ -42,7 +42,7 @@ def test_ingest_errors_are_json_records_carrying_the_path(
     (content_dir / "_news" / "bad.md").write_text("---\ntitle: Bad\npublishedDateTime: [\n---\n")
     done = subprocess.run(
         newsgraph("ingest", "--content", str(content_dir), "--db", str(db_path),
-                  "--log-format", "json", "--workers", "1"),
+                  "--log-format", "json", "--parse-workers", "1"),
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -79,6 +80,7 @@ def test_readyz_is_ready_when_watching_is_disabled_on_purpose(live_server: Start
     assert response.json() == {
         "status": "ready",
         "checks": {"database": "ok", "migrations": "ok", "watcher": "disabled"},
+        "pid": os.getpid(),
     }
 
 
