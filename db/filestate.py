@@ -51,8 +51,8 @@ def known_files_under(conn: sqlite3.Connection, folder: str) -> dict[str, KnownF
 
 
 def file_counts(conn: sqlite3.Connection) -> dict[str, int]:
-    """How many files are in each state now: article, skipped, error."""
-    counts = {"article": 0, "skipped": 0, "error": 0}
+    """How many files are in each state now: article, entry, skipped, error."""
+    counts = {"article": 0, "entry": 0, "skipped": 0, "error": 0}
     counts.update(conn.execute("SELECT state, count(*) FROM files GROUP BY state").fetchall())
     return counts
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from newsgraph.db.catalog import Catalog, image_rows
 from newsgraph.db.convert import to_db_time, utc_now
+from newsgraph.db.entry_writes import EntryWriter
 from newsgraph.db.errors import StoreWriteFailed
 from newsgraph.db.records import (
     ArticleRecord,
@@ -99,6 +100,7 @@ class Writer:
         # expired (a clear error for the subscriber) instead of the table growing forever.
         self.change_retention = change_retention
         self.catalog = Catalog(conn)
+        self.entries = EntryWriter(conn, self.catalog)
         self._next_article_id: int | None = None
         self._data_version: int | None = None  # to notice commits by another writer process
         self._next_related_id: int | None = None
@@ -256,7 +258,20 @@ class Writer:
 
     def _apply_outcome(self, outcome: FileOutcome, now: str, result: BatchResult) -> None:
         stamp = outcome.stamp
-        if outcome.article is not None:
+        if outcome.entry is not None:
+            self._delete_article(stamp.path, now, result)  # a file that became an entry
+            self._settle(stamp.path)
+            op, entry_id = self.entries.upsert(outcome.entry, now)
+            self._log_change(op, entry_id, stamp.path, now, outcome.entry.collection)
+            self._upsert_file(stamp, "entry", None, outcome.entry.warnings, now)
+            self._rows[CLEAR_ERROR].append((stamp.path,))
+            self._mtimes_ns.append(stamp.mtime_ns)
+            if op == "created":
+                result.created += 1
+            else:
+                result.updated += 1
+        elif outcome.article is not None:
+            self._delete_entry(stamp.path, now, result)  # a file that became an article
             op = self._upsert_article(outcome.article, now)
             self._upsert_file(stamp, "article", None, outcome.article.warnings, now)
             self._rows[CLEAR_ERROR].append((stamp.path,))
@@ -267,6 +282,7 @@ class Writer:
                 result.updated += 1
         elif outcome.skip is not None:
             self._delete_article(stamp.path, now, result)
+            self._delete_entry(stamp.path, now, result)
             self._upsert_file(stamp, "skipped", outcome.skip.reason, (), now)
             self._rows[CLEAR_ERROR].append((stamp.path,))
             result.skipped += 1
@@ -303,6 +319,7 @@ class Writer:
     def _delete_path(self, path: str, now: str, result: BatchResult) -> None:
         self._settle(path)
         self._delete_article(path, now, result)
+        self._delete_entry(path, now, result)
         self.conn.execute("DELETE FROM files WHERE path = ?", [path])
         self.conn.execute("DELETE FROM ingest_errors WHERE path = ?", [path])
 
@@ -315,6 +332,13 @@ class Writer:
         self.conn.execute("DELETE FROM articles WHERE id = ?", [article_id])
         self._log_change("deleted", article_id, path, now)
         result.deleted += 1
+
+    def _delete_entry(self, path: str, now: str, result: BatchResult) -> None:
+        self._settle(path)
+        deleted = self.entries.delete(path)
+        if deleted is not None:
+            self._log_change("deleted", deleted[0], path, now, deleted[1])
+            result.deleted += 1
 
     # -- articles --------------------------------------------------------------------------
 
@@ -382,8 +406,11 @@ class Writer:
             )  # fmt: skip
             self._rows[INSERT_RELATED_IMAGES].extend(image_rows(related_id, item.images))
 
-    def _log_change(self, op: ChangeOp, article_id: int, path: str, now: str) -> None:
-        self._rows[INSERT_CHANGE].append((op, article_id, path, now))
+    def _log_change(
+        self, op: ChangeOp, row_id: int, path: str, now: str, collection: str = "article"
+    ) -> None:
+        """One change-feed row; `row_id` is the article's (or, with a collection, entry's) id."""
+        self._rows[INSERT_CHANGE].append((op, row_id, path, now, collection))
 
     def _drop_orphans(self) -> None:
         self.catalog.drop_orphans()

@@ -32,6 +32,12 @@ class Settings:
     port: int = 8000
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    collections: tuple[str, ...] = (
+        "_events/**=event",
+        "_people/**=person",
+        "_companies/**=organization",
+        "_learning/**=learning",
+    )
     workers: int = 0
     max_file_bytes: int = 1_048_576
     max_yaml_depth: int = 32
@@ -100,6 +106,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("port", "TCP port to serve on", ("serve", "config")),
     Setting("include", "only files matching this glob (repeatable)", (*_READ, "check", "config")),
     Setting("exclude", "skip files matching this glob (repeatable)", (*_READ, "check", "config")),
+    Setting("collections", "GLOB=COLLECTION rules, first match wins; others are articles "
+            "(repeatable)", (*_READ, "check", "config")),
     Setting("workers", "parse processes; 0 = one per core", (*_READ, "config")),
     Setting("max_file_bytes", "larger files are rejected unread", (*_READ, "check", "config")),
     Setting("max_yaml_depth", "deeper front matter is rejected", (*_READ, "check", "config")),

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from newsgraph.config import Settings
+from newsgraph.config import ConfigError, Settings
 from newsgraph.db.connection import open_writer
 from newsgraph.db.writes import Writer
+from newsgraph.ingest.collections import BadCollectionRule, CollectionRules
 from newsgraph.ingest.limits import ParseLimits
 from newsgraph.ingest.pipeline import Pipeline
 
@@ -24,6 +25,14 @@ def parse_limits(settings: Settings) -> ParseLimits:
     )
 
 
+def collection_rules(settings: Settings) -> CollectionRules:
+    """The `collections` setting as rules; a bad rule is a configuration error."""
+    try:
+        return CollectionRules.parse(settings.collections)
+    except BadCollectionRule as error:
+        raise ConfigError(f"collections: {error}") from error
+
+
 @contextmanager
 def open_pipeline(settings: Settings) -> Iterator[Pipeline]:
     """The writer connection and parse pool of a process, closed on the way out."""
@@ -33,6 +42,7 @@ def open_pipeline(settings: Settings) -> Iterator[Pipeline]:
         Writer(conn, change_retention=settings.change_retention),
         parse_limits(settings),
         workers=settings.parse_workers,
+        collections=collection_rules(settings),
     )
     try:
         yield pipeline
