@@ -28,6 +28,7 @@ from newsgraph.db.records import (
     ErrorRecord,
     FileOutcome,
     FileStamp,
+    FileState,
 )
 from newsgraph.db.statements import (
     BUFFERED,
@@ -263,23 +264,11 @@ class Writer:
             self._settle(stamp.path)
             op, entry_id = self.entries.upsert(outcome.entry, now)
             self._log_change(op, entry_id, stamp.path, now, outcome.entry.collection)
-            self._upsert_file(stamp, "entry", None, outcome.entry.warnings, now)
-            self._rows[CLEAR_ERROR].append((stamp.path,))
-            self._mtimes_ns.append(stamp.mtime_ns)
-            if op == "created":
-                result.created += 1
-            else:
-                result.updated += 1
+            self._landed(stamp, "entry", op, outcome.entry.warnings, now, result)
         elif outcome.article is not None:
             self._delete_entry(stamp.path, now, result)  # a file that became an article
             op = self._upsert_article(outcome.article, now)
-            self._upsert_file(stamp, "article", None, outcome.article.warnings, now)
-            self._rows[CLEAR_ERROR].append((stamp.path,))
-            self._mtimes_ns.append(stamp.mtime_ns)
-            if op == "created":
-                result.created += 1
-            else:
-                result.updated += 1
+            self._landed(stamp, "article", op, outcome.article.warnings, now, result)
         elif outcome.skip is not None:
             self._delete_article(stamp.path, now, result)
             self._delete_entry(stamp.path, now, result)
@@ -291,6 +280,24 @@ class Writer:
             self._upsert_file(stamp, "error", None, (), now)
             self._record_error(error, now)
             result.errors += 1
+
+    def _landed(
+        self,
+        stamp: FileStamp,
+        state: FileState,
+        op: ChangeOp,
+        warnings: Sequence[str],
+        now: str,
+        result: BatchResult,
+    ) -> None:
+        """The bookkeeping of a stored article or entry: file state, cleared error, counts."""
+        self._upsert_file(stamp, state, None, warnings, now)
+        self._rows[CLEAR_ERROR].append((stamp.path,))
+        self._mtimes_ns.append(stamp.mtime_ns)
+        if op == "created":
+            result.created += 1
+        else:
+            result.updated += 1
 
     def _touch(self, stamp: FileStamp, now: str) -> None:
         self.conn.execute(
