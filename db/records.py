@@ -52,6 +52,34 @@ class RelatedRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class HeadingRecord:
+    """One heading of a rendered body: its level (1-6), its text, and the `id` of its element."""
+
+    depth: int
+    text: str
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedBody:
+    """A Markdown body rendered at ingest, so no query pays for rendering.
+
+    `html` is sanitized and safe to insert into a page; `headings` agree with the `id`
+    attributes in `html`; `plain_text` (no Markdown syntax, no tags) is what the search index
+    stores, so snippets show words rather than `**` and `[...](...)`.
+    """
+
+    html: str
+    headings: tuple[HeadingRecord, ...]
+    word_count: int
+    reading_time_minutes: int
+    plain_text: str
+
+
+EMPTY_BODY = RenderedBody(html="", headings=(), word_count=0, reading_time_minutes=0, plain_text="")
+
+
+@dataclass(frozen=True, slots=True)
 class ArticleRecord:
     """One parsed article file. `path` (relative, POSIX) is its identity.
 
@@ -195,7 +223,7 @@ def _pickle_by_fields(cls: type) -> None:
 
 
 for _record in (
-    ImageRecord, ProviderRecord, RelatedRecord, ArticleRecord, EntryRecord, SkipRecord,
-    ErrorRecord, FileStamp, FileOutcome,
+    HeadingRecord, RenderedBody, ImageRecord, ProviderRecord, RelatedRecord, ArticleRecord,
+    EntryRecord, SkipRecord, ErrorRecord, FileStamp, FileOutcome,
 ):  # fmt: skip
     _pickle_by_fields(_record)

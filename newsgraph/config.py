@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from newsgraph.ingest.render import DEFAULT_EMBED_HOSTS
+
 ENV_PREFIX = "NEWSGRAPH_"
 DEFAULT_CONFIG_FILE = Path("newsgraph.toml")
 
@@ -42,6 +44,7 @@ class Settings:
     max_file_bytes: int = 1_048_576
     max_yaml_depth: int = 32
     allow_yaml_aliases: bool = False
+    embed_hosts: tuple[str, ...] = DEFAULT_EMBED_HOSTS
     watch: bool = True
     poll: bool = False
     debounce_ms: int = 50
@@ -112,6 +115,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_file_bytes", "larger files are rejected unread", (*_READ, "check", "config")),
     Setting("max_yaml_depth", "deeper front matter is rejected", (*_READ, "check", "config")),
     Setting("allow_yaml_aliases", "accept YAML anchors/aliases", (*_READ, "check", "config")),
+    Setting("embed_hosts", "hosts whose iframes survive in raw-HTML fields (repeatable)",
+            (*_READ, "check", "config")),
     Setting("watch", "watch the content root for changes", ("serve", "config")),
     Setting("poll", "use a polling observer (network filesystems)", _LIVE),
     Setting("debounce_ms", "quiet period before ingesting a changed file", _LIVE),
