@@ -17,7 +17,8 @@ from newsgraph.db.convert import to_db_time
 from newsgraph.db.records import ChangeOp, EntryRecord
 
 _COLUMNS = (
-    "collection, path, slug, name, excerpt, body, kind, starts_at, ends_at, heat, location, "
+    "collection, path, slug, name, excerpt, body, html, headings, word_count, "
+    "reading_time_minutes, kind, starts_at, ends_at, heat, location, "
     "domain, free, levels, items, provider_id, images, details, extra"
 )
 _INSERT = (
@@ -49,9 +50,12 @@ class EntryWriter:
     def upsert(self, entry: EntryRecord, now: str) -> tuple[ChangeOp, int]:
         conn = self.conn
         provider_id = self.catalog.provider_id(entry.provider, now) if entry.provider else None
+        rendered = entry.rendered
         values = [
             entry.collection, entry.path, entry.slug, entry.name, entry.excerpt, entry.body,
-            entry.kind, to_db_time(entry.starts_at) if entry.starts_at else None,
+            rendered.html, _json([[h.depth, h.text, h.id] for h in rendered.headings]),
+            rendered.word_count, rendered.reading_time_minutes, entry.kind,
+            to_db_time(entry.starts_at) if entry.starts_at else None,
             to_db_time(entry.ends_at) if entry.ends_at else None, entry.heat, entry.location,
             entry.domain, entry.free, _json(list(entry.levels)), _json(list(entry.items)),
             provider_id, _json([asdict(image) for image in entry.images]),
@@ -76,7 +80,7 @@ class EntryWriter:
         conn.execute(
             "INSERT INTO entries_fts (rowid, name, excerpt, body, provider, topics) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            [entry_id, entry.name, entry.excerpt or "", entry.body, provider,
+            [entry_id, entry.name, entry.excerpt or "", rendered.plain_text, provider,
              " ".join(entry.topics)],
         )  # fmt: skip
         return op, entry_id

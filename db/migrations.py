@@ -155,6 +155,10 @@ CREATE TABLE entries (
     name TEXT NOT NULL,                   -- name, or a learning resource's title
     excerpt TEXT,                         -- excerpt, bio or overview
     body TEXT NOT NULL DEFAULT '',
+    html TEXT NOT NULL DEFAULT '',        -- the body rendered and sanitized at parse time
+    headings TEXT NOT NULL DEFAULT '[]',  -- JSON list of [depth, text, id]
+    word_count INTEGER NOT NULL DEFAULT 0,
+    reading_time_minutes INTEGER NOT NULL DEFAULT 0,
     kind TEXT,                            -- the type key; for learning one of LEARNING_KINDS
     starts_at TEXT,                       -- events: fixed-width UTC text, see db.convert
     ends_at TEXT,

@@ -146,6 +146,7 @@ class EntryRecord:
     details: Mapping[str, Any] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    rendered: RenderedBody = EMPTY_BODY
 
 
 @dataclass(frozen=True, slots=True)

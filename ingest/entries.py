@@ -17,6 +17,7 @@ from newsgraph.db.records import CollectionName, EntryRecord, ImageRecord, Provi
 from newsgraph.ingest.fields import Fields
 from newsgraph.ingest.limits import ParseLimits
 from newsgraph.ingest.parse import decode_text, load_front_matter, slug_for
+from newsgraph.ingest.render import render_body, sanitize_embed
 from newsgraph.ingest.values import expect, jsonable
 
 LEARNING_KINDS = ("video", "article", "course", "book", "collection")
@@ -59,10 +60,11 @@ def parse_entry(
     text: str, path: str, collection: CollectionName, limits: ParseLimits | None = None
 ) -> EntryRecord:
     """Parse; raise `ArticleError` (naming the field) or `NotAnArticle` (no front matter)."""
-    loaded = load_front_matter(text, path, limits or ParseLimits(), required_key=None)
+    limits = limits or ParseLimits()
+    loaded = load_front_matter(text, path, limits, required_key=None)
     data = loaded.data
     extra = {key: jsonable(value) for key, value in data.items() if key not in _KEYS[collection]}
-    reader = _Reader(path, loaded.fields, data, extra)
+    reader = _Reader(path, loaded.fields, data, extra, limits)
     fields = _PARSERS[collection](reader)
     return EntryRecord(
         path=path,
@@ -75,6 +77,7 @@ def parse_entry(
         images=loaded.fields.images(data, "images", "", extra),
         extra=extra,
         warnings=loaded.warnings,
+        rendered=render_body(loaded.body),
         **fields,
     )
 
@@ -83,9 +86,15 @@ class _Reader:
     """The fields, the top-level mapping and `extra` of one file, read together."""
 
     def __init__(
-        self, path: str, fields: Fields, data: dict[str, Any], extra: dict[str, Any]
+        self,
+        path: str,
+        fields: Fields,
+        data: dict[str, Any],
+        extra: dict[str, Any],
+        limits: ParseLimits,
     ) -> None:
         self.path = path
+        self.limits = limits
         self.f = fields
         self.data = data
         self.extra = extra
@@ -227,6 +236,8 @@ def _learning(r: _Reader) -> dict[str, Any]:
         for role in ("authors", "publishers")
     }
     featured = r.string("featuredContent")
+    if featured is not None:  # raw HTML: only ever stored (and so served) sanitized
+        featured = sanitize_embed(featured, r.limits.embed_hosts)
     web_url = r.url("webUrl")
     original_url = r.url("originalUrl")
     details = {

@@ -219,3 +219,17 @@ def test_topics_used_only_by_entries_survive_an_article_deletion(
     assert tuple(
         read_db.execute("SELECT count(*) FROM topics WHERE name = 'Robotics'").fetchone()
     ) == (1,)
+
+
+def test_bodies_are_rendered_and_embeds_sanitized_at_parse_time() -> None:
+    event = parse_entry(EVENT + "\n## Agenda\n", "_events/e.md", "event")
+    assert "<strong>robots</strong>" in event.rendered.html
+    assert [(h.depth, h.text) for h in event.rendered.headings] == [(2, "Agenda")]
+    assert "**" not in event.rendered.plain_text and event.rendered.word_count == 5
+    video = parse_entry(VIDEO, "_learning/videos/v.md", "learning")
+    assert "https://www.youtube.com/embed/abc" in video.details["featuredContent"]
+    assert "sandbox=" in video.details["featuredContent"]
+    hostile = VIDEO.replace("https://www.youtube.com/embed/abc", "https://evil.example/x")
+    hostile = hostile.replace("<iframe ", '<iframe onload=\\"alert(1)\\" ')
+    featured = parse_entry(hostile, "_learning/videos/v.md", "learning").details["featuredContent"]
+    assert "evil.example" not in featured and "onload" not in featured
