@@ -186,3 +186,7 @@ def _execute(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> sqli
         if "fts5" in message or "syntax error" in message or "no such column" in message:
             raise SearchSyntaxError(f"search cannot be understood: {message}") from error
         raise
+
+
+# The cross-collection search (db.site_search) runs user FTS5 expressions the same way.
+execute_search = _execute

@@ -10,6 +10,7 @@ from newsgraph.db import lists, status
 from newsgraph.db.convert import topic_key
 from newsgraph.db.facets import article_facets
 from newsgraph.db.search import SearchSyntaxError, fts_query
+from newsgraph.gql import collection_fields
 from newsgraph.gql.connections import Connection, Edge, window
 from newsgraph.gql.context import Info
 from newsgraph.gql.errors import BadArgument
@@ -83,11 +84,15 @@ async def nodes_by_ids(info: Info, ids: list[str]) -> list[Any]:
     decoded = [decode_id(value) for value in ids]
     paths = [key for node_type, key in decoded if node_type == "Article"]
     articles = await articles_by(info, "path", paths) if paths else {}
+    others = [(t, key) for t, key in decoded if t not in ("Article", "Provider", "Topic")]
+    entries = await collection_fields.entry_nodes(info, others) if others else {}
     loaders = info.context.loaders
     results: list[Any] = []
     for node_type, key in decoded:
         if node_type == "Article":
             results.append(articles.get(key))
+        elif node_type not in ("Provider", "Topic"):
+            results.append(entries.get(key))
         elif node_type == "Provider":
             results.append(await _maybe(loaders.provider_by_domain.load(key)))
         else:
