@@ -233,3 +233,29 @@ def test_bodies_are_rendered_and_embeds_sanitized_at_parse_time() -> None:
     hostile = hostile.replace("<iframe ", '<iframe onload=\\"alert(1)\\" ')
     featured = parse_entry(hostile, "_learning/videos/v.md", "learning").details["featuredContent"]
     assert "evil.example" not in featured and "onload" not in featured
+
+
+def test_demo_entries_are_deterministic_valid_and_linked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from newsgraph.cli import main
+
+    for name in ("a", "b"):
+        args = ["demo-content", str(tmp_path / name), "--count", "5", "--entries", "3"]
+        assert main([*args, "--seed", "4"]) == 0
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.md"))
+    assert all(
+        (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files
+    )
+    folders = {f.parts[0] for f in files}
+    assert {"_events", "_people", "_companies", "_learning"} <= folders
+    capsys.readouterr()
+    assert main(["check", str(tmp_path / "a")]) == 0
+    assert "check: 5 articles, 13 entries, 0 skipped, 0 errors" in capsys.readouterr().out
+    collection = parse_entry(
+        (tmp_path / "a/_learning/collections/demo-learning-path.md").read_text(encoding="utf-8"),
+        "_learning/collections/demo-learning-path.md",
+        "learning",
+    )
+    present = [item for item in collection.items if (tmp_path / "a" / item).is_file()]
+    assert len(present) == 3 and len(collection.items) == 4
