@@ -259,3 +259,20 @@ def test_demo_entries_are_deterministic_valid_and_linked(
     )
     present = [item for item in collection.items if (tmp_path / "a" / item).is_file()]
     assert len(present) == 3 and len(collection.items) == 4
+
+
+def test_the_readme_collection_examples_parse() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Collections\n", 1)[1]
+    blocks = [block.split("```", 1)[0] for block in section.split("```yaml\n")[1:]]
+    assert len(blocks) == 4
+    names: list[CollectionName] = ["event", "person", "organization", "learning"]
+    parsed = [
+        parse_entry(block, f"_x/{name}.md", name) for block, name in zip(blocks, names, strict=True)
+    ]
+    event, person, organization, learning = parsed
+    assert event.ends_at is not None and event.details["tags"] == ["Industry"]
+    assert person.domain == "sorters.example.com"
+    assert organization.domain == "sorters.example.com"
+    assert learning.kind == "video" and learning.free is True and len(learning.items) == 2
+    assert learning.details["authors"] == ["Ada Example"]

@@ -112,3 +112,26 @@ def test_since_resumes_across_collections_and_collections_filter(
         "_learning/videos/v.md",
         "_events/summit.md",
     ]
+
+
+def test_the_readme_content_events_example_runs(
+    live_server: Server, sockets: Sockets, content_dir: Path, ingest: Ingest
+) -> None:
+    import re
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    example = next(
+        block
+        for block in re.findall(r"```graphql live\n(.*?)```", readme, re.S)
+        if "contentEvents" in block
+    )
+    server = live_server()
+    client = sockets(server.address)
+    client.subscribe("readme", example, since=None)
+    server.wait_subscribed()
+    put(content_dir, "_people/ada.md", PERSON)  # not asked for: left out
+    put(content_dir, "_events/summit.md", EVENT)
+    ingest()
+    [event] = content_events(client, 1)
+    assert (event["collection"], event["node"]["name"]) == ("EVENT", "Robotics Summit 2030")
+    assert "<strong>robots</strong>" in event["node"]["html"]
