@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from datetime import UTC, datetime
+
+from newsgraph.db.records import HeadingRecord
 
 # Fixed width (always microseconds) so that text order is time order: keyset cursors and
 # ORDER BY compare these strings directly.
@@ -37,3 +41,14 @@ def slugify(text: str) -> str:
     """A URL-friendly, lower-case, hyphenated form of `text` that keeps non-Latin letters."""
     slug = _NON_SLUG.sub("-", unicodedata.normalize("NFKC", text).casefold()).strip("-_")
     return slug.replace("_", "-") or "-"
+
+
+def headings_json(headings: Iterable[HeadingRecord]) -> str:
+    """A rendered body's headings as stored: a JSON list of {depth, text, id}."""
+    return json.dumps(
+        [{"depth": h.depth, "text": h.text, "id": h.id} for h in headings], ensure_ascii=False
+    )
+
+
+def headings_from_json(text: str) -> tuple[HeadingRecord, ...]:
+    return tuple(HeadingRecord(h["depth"], h["text"], h["id"]) for h in json.loads(text))

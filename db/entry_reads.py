@@ -45,7 +45,7 @@ class EntryRow:
     excerpt: str | None
     body: str
     html: str
-    headings: list[list[Any]]
+    headings: list[dict[str, Any]]
     word_count: int
     reading_time_minutes: int
     kind: str | None

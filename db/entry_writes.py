@@ -13,7 +13,7 @@ from dataclasses import asdict
 from typing import Any
 
 from newsgraph.db.catalog import Catalog
-from newsgraph.db.convert import to_db_time
+from newsgraph.db.convert import headings_json, to_db_time
 from newsgraph.db.records import ChangeOp, EntryRecord
 
 _COLUMNS = (
@@ -53,7 +53,7 @@ class EntryWriter:
         rendered = entry.rendered
         values = [
             entry.collection, entry.path, entry.slug, entry.name, entry.excerpt, entry.body,
-            rendered.html, _json([[h.depth, h.text, h.id] for h in rendered.headings]),
+            rendered.html, headings_json(rendered.headings),
             rendered.word_count, rendered.reading_time_minutes, entry.kind,
             to_db_time(entry.starts_at) if entry.starts_at else None,
             to_db_time(entry.ends_at) if entry.ends_at else None, entry.heat, entry.location,

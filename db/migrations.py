@@ -146,6 +146,25 @@ def m001_initial_schema(db: Database) -> None:
         db.execute(statement)
 
 
+# Rendered bodies (ingest/render.py) live beside the Markdown they come from. The store cannot
+# render (db imports nothing of ours), so the migration marks every article's file as changed:
+# the next reconcile (`ingest`, `serve`, `watch`) re-parses and re-renders each article, which
+# is an `updated` change like any other. Until then an old article serves an empty `html`.
+_M002 = """
+ALTER TABLE articles ADD COLUMN html TEXT NOT NULL DEFAULT '';
+ALTER TABLE articles ADD COLUMN headings TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE articles ADD COLUMN word_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE articles ADD COLUMN reading_time_minutes INTEGER NOT NULL DEFAULT 0;
+UPDATE files SET size = -1, mtime_ns = -1, sha256 = '' WHERE state = 'article'
+"""
+
+
+@migrations(name="m002_rendered_bodies")
+def m002_rendered_bodies(db: Database) -> None:
+    for statement in statements(_M002):
+        db.execute(statement)
+
+
 _M003 = """
 CREATE TABLE entries (
     id INTEGER PRIMARY KEY,
@@ -156,7 +175,7 @@ CREATE TABLE entries (
     excerpt TEXT,                         -- excerpt, bio or overview
     body TEXT NOT NULL DEFAULT '',
     html TEXT NOT NULL DEFAULT '',        -- the body rendered and sanitized at parse time
-    headings TEXT NOT NULL DEFAULT '[]',  -- JSON list of [depth, text, id]
+    headings TEXT NOT NULL DEFAULT '[]',  -- JSON list of {depth, text, id}
     word_count INTEGER NOT NULL DEFAULT 0,
     reading_time_minutes INTEGER NOT NULL DEFAULT 0,
     kind TEXT,                            -- the type key; for learning one of LEARNING_KINDS
@@ -206,7 +225,11 @@ CREATE TABLE files_m003 (
 INSERT INTO files_m003 SELECT path, size, mtime_ns, sha256, state, reason, warnings, seen_at
 FROM files;
 DROP TABLE files;
-ALTER TABLE files_m003 RENAME TO files
+ALTER TABLE files_m003 RENAME TO files;
+CREATE TABLE ingest_settings (
+    name TEXT PRIMARY KEY,                -- a setting that decides how files are parsed
+    value TEXT NOT NULL                   -- its value when the stored rows were parsed
+) WITHOUT ROWID
 """
 
 
@@ -215,6 +238,8 @@ def m003_collections(db: Database) -> None:
     """Events, people, organizations and learning resources; the feed names each row's collection.
 
     `files.state` gains `entry`: SQLite cannot alter a CHECK, so the table is rebuilt.
+    `ingest_settings` starts empty, so the first reconcile re-reads every file with the
+    collection rules (files skipped or in error before may now be entries).
     """
     for statement in statements(_M003):
         db.execute(statement)

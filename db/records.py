@@ -86,6 +86,7 @@ class ArticleRecord:
     `published_at` is always timezone-aware UTC. `topics` are de-duplicated case-insensitively,
     first spelling wins. `extra` holds every key the format does not name, so nothing is lost.
     `warnings` are non-fatal findings (duplicate keys) that the store records beside the article.
+    `rendered` is `body` rendered by the parse step (HTML, headings, counts, plain text).
     """
 
     path: str
@@ -110,6 +111,7 @@ class ArticleRecord:
     related: tuple[RelatedRecord, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    rendered: RenderedBody = EMPTY_BODY
 
 
 CollectionName = Literal["event", "person", "organization", "learning"]

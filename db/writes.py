@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any
 
 from newsgraph.db.catalog import Catalog, image_rows
-from newsgraph.db.convert import to_db_time, utc_now
+from newsgraph.db.convert import headings_json, to_db_time, utc_now
 from newsgraph.db.entry_writes import EntryWriter
 from newsgraph.db.errors import StoreWriteFailed
 from newsgraph.db.records import (
@@ -352,12 +352,15 @@ class Writer:
     def _upsert_article(self, article: ArticleRecord, now: str) -> ChangeOp:
         conn = self.conn
         provider_id = self.catalog.provider_id(article.provider, now) if article.provider else None
+        rendered = article.rendered
         values = [
             article.path, article.slug, article.title, article.excerpt, article.body,
             article.category, article.type, to_db_time(article.published_at), article.web_url,
             article.original_url, article.amp_web_url, article.cdn_amp_web_url, article.quality,
             article.heat, article.published, article.secured, provider_id,
             json.dumps(dict(article.extra), ensure_ascii=False, default=str), len(article.images),
+            rendered.html, headings_json(rendered.headings), rendered.word_count,
+            rendered.reading_time_minutes,
         ]  # fmt: skip
         self._settle(article.path)
         existing = self._article_ids.get(article.path)
@@ -378,7 +381,7 @@ class Writer:
         )
         self._insert_related(article_id, article, now)
         self._rows[INSERT_FTS].append(
-            (article_id, article.title, article.excerpt or "", article.body,
+            (article_id, article.title, article.excerpt or "", rendered.plain_text,
              (article.provider.name or article.provider.domain) if article.provider else "",
              " ".join(article.topics))
         )  # fmt: skip

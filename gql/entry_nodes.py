@@ -134,7 +134,7 @@ class EntryNode(EntryRow):
 
     @property
     def heading_list(self) -> list[HeadingValue]:
-        return [HeadingValue(depth, text, id_) for depth, text, id_ in self.headings]
+        return [HeadingValue(h["depth"], h["text"], h["id"]) for h in self.headings]
 
     @property
     def image_list(self) -> list[ImageRow]:

@@ -15,18 +15,11 @@ from strawberry.scalars import JSON
 from newsgraph.gql.entry_inputs import LearningKind
 from newsgraph.gql.entry_nodes import EntryNode
 from newsgraph.gql.scalars import DateTime
-from newsgraph.gql.types import Image, Node, PageInfo, Provider, Topic
+from newsgraph.gql.types import Heading, Image, Node, PageInfo, Provider, Topic
 
 
 def _is(obj: Any, collection: str) -> bool:
     return isinstance(obj, EntryNode) and obj.collection == collection
-
-
-@strawberry.type(description="A heading of a rendered body; `id` is its element's id in `html`.")
-class Heading:
-    depth: int
-    text: str
-    id: str
 
 
 @strawberry.type(description="A profile elsewhere; fields the source does not give are null.")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Collection
 from html import unescape
 from urllib.parse import urlsplit
@@ -27,6 +26,7 @@ import cmarkgfm
 import nh3
 from cmarkgfm.cmark import Options
 
+from newsgraph.db.convert import slugify
 from newsgraph.db.records import EMPTY_BODY, HeadingRecord, RenderedBody
 
 WORDS_PER_MINUTE = 200
@@ -76,7 +76,6 @@ _LANGUAGE_CLASS = re.compile(r"language-[\w+#.-]{1,40}")
 _SRC = re.compile(r'\ssrc="')
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\s*\n\s*")
-_NOT_SLUG = re.compile(r"[^\w\- ]")
 _WORD = re.compile(r"\w")
 
 
@@ -100,7 +99,7 @@ def render_body(markdown: str) -> RenderedBody:
     def with_id(match: re.Match[str]) -> str:
         depth, inner = int(match.group(1)), match.group(2)
         text = " ".join(unescape(_TAG.sub("", inner)).split())
-        heading = HeadingRecord(depth, text, _unique(slugify(text), used))
+        heading = HeadingRecord(depth, text, _unique(_heading_slug(text), used))
         headings.append(heading)
         return f'<h{depth} id="{heading.id}">{inner}</h{depth}>'
 
@@ -146,13 +145,6 @@ def sanitize_embed(html: str, allowed_hosts: Collection[str]) -> str:
     return _IFRAME.sub(_emptied_or_dropped, clean)
 
 
-def slugify(text: str) -> str:
-    """A heading's id: lower case, words joined by hyphens, letters of any script kept."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    slug = "-".join(_NOT_SLUG.sub("", text).split())
-    return slug or "section"
-
-
 def plain_text(html: str) -> str:
     """The words of sanitized HTML: tags dropped, entities decoded, one line per block."""
     text = unescape(_TAG.sub("", _BLOCK_END.sub("\n", html)))
@@ -169,6 +161,12 @@ def _language_class_only(tag: str, attribute: str, value: str) -> str | None:
 def _emptied_or_dropped(iframe: re.Match[str]) -> str:
     attributes = iframe.group(1)
     return f"<iframe{attributes}></iframe>" if _SRC.search(attributes) else ""
+
+
+def _heading_slug(text: str) -> str:
+    """A heading's id: the slug topics get (lower case, hyphens, letters of any script)."""
+    slug = slugify(text)
+    return "section" if slug == "-" else slug
 
 
 def _unique(slug: str, used: set[str]) -> str:

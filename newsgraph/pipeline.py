@@ -6,11 +6,13 @@ without importing the others: the composition modules form a tree, not a cycle.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from newsgraph.config import ConfigError, Settings
 from newsgraph.db.connection import open_writer
+from newsgraph.db.filestate import forget_stamps_unless
 from newsgraph.db.writes import Writer
 from newsgraph.ingest.collections import BadCollectionRule, CollectionRules
 from newsgraph.ingest.limits import ParseLimits
@@ -37,13 +39,18 @@ def collection_rules(settings: Settings) -> CollectionRules:
 @contextmanager
 def open_pipeline(settings: Settings) -> Iterator[Pipeline]:
     """The writer connection and parse pool of a process, closed on the way out."""
+    rules = collection_rules(settings)
     conn = open_writer(settings.db)
+    # Files parsed under other collection rules or embed hosts (or before collections
+    # existed) are read again: an unchanged file is otherwise never parsed twice.
+    parsing = {"collections": rules.rules, "embed_hosts": settings.embed_hosts}
+    forget_stamps_unless(conn, "parsing", json.dumps(parsing))
     pipeline = Pipeline(
         settings.content.resolve(),
         Writer(conn, change_retention=settings.change_retention),
         parse_limits(settings),
         workers=settings.parse_workers,
-        collections=collection_rules(settings),
+        collections=rules,
     )
     try:
         yield pipeline

@@ -276,3 +276,32 @@ def test_the_readme_collection_examples_parse() -> None:
     assert organization.domain == "sorters.example.com"
     assert learning.kind == "video" and learning.free is True and len(learning.items) == 2
     assert learning.details["authors"] == ["Ada Example"]
+
+
+def test_changing_the_rules_reclassifies_unchanged_files(
+    content_dir: Path, db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from newsgraph.cli import main
+
+    write_site(content_dir)
+    base = ["ingest", "--content", str(content_dir), "--db", str(db_path)]
+    assert main(base) == 0
+    assert main(base) == 0
+    assert "0 new, 0 updated, 7 unchanged" in capsys.readouterr().out
+    # Only people are a collection now: events and the organization (no title) are skipped,
+    # the dated video becomes an article, the undated book and collection are article errors
+    # (which keep their last good version, as every error does); the person is read again.
+    assert main([*base, "--collections", "_people/**=person"]) == 0
+    out = capsys.readouterr().out
+    assert "1 new, 1 updated, 0 unchanged, 4 deleted, 3 skipped, 2 errors" in out
+    conn = sqlite3.connect(db_path)
+    kept = conn.execute("SELECT collection FROM entries ORDER BY collection").fetchall()
+    assert kept == [("learning",), ("learning",), ("person",)]
+    assert conn.execute("SELECT path FROM articles").fetchall() == [
+        ("_learning/videos/sorting-part-1.md",)
+    ]
+    conn.close()
+    assert main(base) == 0
+    assert (
+        "4 new, 3 updated, 0 unchanged, 1 deleted, 0 skipped, 0 errors" in capsys.readouterr().out
+    )

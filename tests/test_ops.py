@@ -108,7 +108,7 @@ def test_readyz_names_pending_migrations(live_server: Start, db_path: Path) -> N
     assert response.status_code == 503
     body = response.json()
     assert body["not_ready"] == ["migrations"]
-    assert body["checks"]["migrations"] == "pending: m001_initial_schema"
+    assert body["checks"]["migrations"] == "pending: m001_initial_schema, m002_rendered_bodies"
 
 
 def test_metrics_are_prometheus_text_every_name_prefixed(live_server: Start) -> None:

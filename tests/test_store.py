@@ -267,7 +267,7 @@ def test_migrations_create_the_schema_in_an_empty_file_and_are_idempotent(tmp_pa
     open_writer(path).close()
     conn = open_reader(path)
     names = {r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")}
-    assert names == {"m001_initial_schema", "m003_collections"}
+    assert names == {"m001_initial_schema", "m002_rendered_bodies", "m003_collections"}
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
 
