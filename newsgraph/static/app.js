@@ -142,7 +142,13 @@ function chooseTopic(name) {
   }
   select.value = name;
   state.topic = name;
+  announceTopic();
   loadArticles();
+}
+
+// The topic view (topic.js) shows the chosen topic's other collections.
+function announceTopic() {
+  document.dispatchEvent(new CustomEvent("newsgraph:topic", { detail: state.topic }));
 }
 
 function matchesTopic(article) {
@@ -268,6 +274,7 @@ function start() {
   $("controls").addEventListener("submit", (event) => event.preventDefault());
   $("topic").addEventListener("change", (event) => {
     state.topic = event.target.value;
+    announceTopic();
     loadArticles();
   });
   loadTopics();
