@@ -50,7 +50,7 @@ async def entry_connection(
     if page_at.cursor is not None:
         cursor = decode_cursor(page_at.cursor, signature, 2, page_at.argument)
     loaders = entry_loaders(info.context.loaders)
-    page: EntryPage = await info.context.pool.submit(
+    page: EntryPage = await info.context.reader.submit(
         partial(
             entry_page,
             spec=spec,
@@ -68,7 +68,9 @@ async def entry_connection(
 
 async def entries_by_path(info: Info, paths: list[str]) -> dict[str, EntryNode]:
     loaders = entry_loaders(info.context.loaders)
-    found: dict[str, EntryNode] = await info.context.pool.submit(partial(_by_path, loaders, paths))
+    found: dict[str, EntryNode] = await info.context.reader.submit(
+        partial(_by_path, loaders, paths)
+    )
     return found
 
 
@@ -79,7 +81,7 @@ def _by_path(loaders: EntryLoaders, paths: list[str], conn: sqlite3.Connection) 
 async def facets(info: Info, spec: EntryFilterSpec, limit: int) -> dict[str, Any]:
     if not 0 <= limit <= MAX_FACETS:
         raise BadArgument(f"`limit` must be between 0 and {MAX_FACETS} (got {limit})")
-    counted: dict[str, Any] = await info.context.pool.submit(
+    counted: dict[str, Any] = await info.context.reader.submit(
         partial(entry_facets, spec=spec, limit=limit)
     )
     return counted
@@ -103,7 +105,7 @@ async def search_connection(
     if page_at.cursor is not None:
         cursor = decode_cursor(page_at.cursor, SEARCH_SIGNATURE, 3, "after")
     try:
-        hits, keys, more = await info.context.pool.submit(
+        hits, keys, more = await info.context.reader.submit(
             partial(
                 search_everything,
                 match=match,

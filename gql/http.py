@@ -12,8 +12,8 @@ Strawberry's ASGI view answers most requests well; this subclass settles what it
   missing or non-string `query`, a bad `operationName` or an unknown operation; batches (a
   JSON array) are refused with 400 rather than multiplying every limit below.
 - Request body limit: checked against `Content-Length` and while reading, before any parsing
-  (413). Time limit: the execution is cancelled at the deadline and its SQLite statements are
-  interrupted (see `db.pool.ReadScope`), so the reader thread is freed too.
+  (413). The time limit, the read snapshot and the request id of the execution itself are the
+  schema's (`gql.operation`), shared with the WebSocket transports.
 - Every response carries `X-Request-ID`, the id that masked errors quote and logs record.
 
 Errors the view raises itself are GraphQL-shaped JSON: `{"errors": [{"message", "extensions":
@@ -22,7 +22,6 @@ Errors the view raises itself are GraphQL-shaped JSON: `{"errors": [{"message", 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -43,14 +42,14 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
-from newsgraph.db.pool import ReaderPool, read_scope
 from newsgraph.gql.context import Context
+from newsgraph.gql.masking import INTERNAL
+from newsgraph.gql.operation import TIMEOUT
 
 log = logging.getLogger("newsgraph.gql")
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
-TIMEOUT = "QUERY_TIMEOUT"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +57,6 @@ class HttpLimits:
     """Per-request limits of the HTTP edge; 0 turns one off."""
 
     max_body_bytes: int = 262_144
-    timeout_ms: int = 10_000
     env_prefix: str = "NEWSGRAPH_"
 
 
@@ -118,7 +116,6 @@ class GraphQLHTTP(GraphQL[Context, None]):
     """Strawberry's ASGI view with spec-conformant HTTP semantics and the edge limits."""
 
     http_limits: HttpLimits = HttpLimits()
-    pool: ReaderPool  # set by the subclass that owns the pool
     _ALLOWED: ClassVar[dict[str, set[OperationType]]] = {
         "GET": {OperationType.QUERY},
         "POST": {OperationType.QUERY, OperationType.MUTATION},
@@ -132,6 +129,7 @@ class GraphQLHTTP(GraphQL[Context, None]):
         media = negotiate(request.headers.get("accept"))
         request.state.media_type = media or JSON
         context = await self.get_context(request, response=await self.get_sub_response(request))
+        request.state.context = context
         try:
             self._check_request(request, media)
             response = await self._run_http(request, context)
@@ -233,47 +231,30 @@ class GraphQLHTTP(GraphQL[Context, None]):
         self, request: Request, request_adapter: AsyncHTTPRequestAdapter, sub_response: Response,
         context: Context, root_value: None, request_data: GraphQLRequestData,
     ) -> ExecutionResult:  # fmt: skip
+        """The schema's one guarded path (`gql.operation`), with HTTP's own refusals."""
         method = request_adapter.method
-        timeout = self.http_limits.timeout_ms / 1000 or None
-        with read_scope() as scope:
-            try:
-                async with asyncio.timeout(timeout):
-                    return await self.schema.execute(
-                        request_data.query,
-                        variable_values=request_data.variables,
-                        context_value=context,
-                        operation_name=request_data.operation_name,
-                        allowed_operation_types=self._ALLOWED.get(method, set()),
-                        operation_extensions=request_data.extensions,
-                    )
-            except TimeoutError:
-                interrupted = self.pool.interrupt(scope)
-                log.warning(
-                    "request %s: cancelled after %d ms (%d statement(s) interrupted)",
-                    context.request_id, self.http_limits.timeout_ms, interrupted,
-                )  # fmt: skip
-                request.state.timed_out = True
-                return ExecutionResult(data=None, errors=[self._timeout_error(context)])
-            except MissingQueryError as error:
-                raise HttpError(400, "the request has no `query`") from error
-            except CannotGetOperationTypeError as error:
-                raise HttpError(400, _operation_problem(error.operation_name)) from error
-            except InvalidOperationTypeError as error:
-                raise _wrong_method(error.operation_type, method) from error
-
-    def _timeout_error(self, context: Context) -> GraphQLError:
-        setting = self.http_limits.env_prefix + "QUERY_TIMEOUT_MS"
-        return GraphQLError(
-            f"query ran longer than the limit of {self.http_limits.timeout_ms:,} ms ({setting}) "
-            "and was cancelled; ask for less (smaller pages, fewer nested lists)",
-            extensions={"code": TIMEOUT, "requestId": context.request_id},
-        )
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=self._ALLOWED.get(method, set()),
+                operation_extensions=request_data.extensions,
+            )
+        except MissingQueryError as error:
+            raise HttpError(400, "the request has no `query`") from error
+        except CannotGetOperationTypeError as error:
+            raise HttpError(400, _operation_problem(error.operation_name)) from error
+        except InvalidOperationTypeError as error:
+            raise _wrong_method(error.operation_type, method) from error
 
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         response = process_result(result)
-        if getattr(request.state, "timed_out", False):
+        context = getattr(request.state, "context", None)
+        if context is not None and context.timed_out:
             return response
         if _is_request_error(result):
             response.pop("data", None)
@@ -290,7 +271,18 @@ def _is_request_error(result: ExecutionResult) -> bool:
     if isinstance(result, PreExecutionError):
         return True
     errors = result.errors or ()
-    return result.data is None and bool(errors) and all(e.path is None for e in errors)
+    return (
+        result.data is None
+        and bool(errors)
+        and all(e.path is None and _code(e) not in SERVER_FAULTS for e in errors)
+    )
+
+
+SERVER_FAULTS = frozenset({INTERNAL, TIMEOUT})
+
+
+def _code(error: GraphQLError) -> object:
+    return (error.extensions or {}).get("code")
 
 
 def _request_data(data: dict[str, Any]) -> GraphQLRequestData:

@@ -149,7 +149,7 @@ async def _deliver(
                 continue
             paths = sorted({row.path for row in batch if row.op != "deleted"})
             loaders = info.context.fresh_loaders()
-            found, matching = await info.context.pool.submit(
+            found, matching = await info.context.reader.submit(
                 partial(_read_batch, loaders, spec, paths)
             )
             for row in batch:
@@ -201,7 +201,7 @@ async def _deliver_content(
             if not rows:
                 continue
             loaders = info.context.fresh_loaders()
-            found = await info.context.pool.submit(partial(read_nodes, loaders, rows))
+            found = await info.context.reader.submit(partial(read_nodes, loaders, rows))
             for row in rows:
                 node = found.get((row.collection, row.path)) if row.op != "deleted" else None
                 yield content_event(row, node, info.context.fresh_loaders())

@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import orjson
-import strawberry
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Route, WebSocketRoute
@@ -21,10 +20,11 @@ from starlette.websockets import WebSocket
 
 from newsgraph.config import Settings
 from newsgraph.db.pool import ReaderPool
-from newsgraph.edge import cors, guards, http_limits
+from newsgraph.edge import cors, guards, http_limits, operation_guard
 from newsgraph.gql.context import Context, Limits
 from newsgraph.gql.http import GraphQLHTTP
 from newsgraph.gql.live_state import LiveState
+from newsgraph.gql.operation import GuardedSchema
 from newsgraph.gql.schema import build_schema
 from newsgraph.live import configure_websockets, live_services
 from newsgraph.metrics import Metrics
@@ -37,7 +37,7 @@ DEFAULT_READER_THREADS = 4
 class GraphQLView(GraphQLHTTP):
     """Our HTTP semantics and limits (`gql.http`), with our context and orjson encoding."""
 
-    def __init__(self, schema: strawberry.Schema, pool: ReaderPool, limits: Limits) -> None:
+    def __init__(self, schema: GuardedSchema, pool: ReaderPool, limits: Limits) -> None:
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
         self.pool = pool
         self.limits = limits
@@ -64,7 +64,10 @@ def create_app(settings: Settings) -> Starlette:
     """The whole HTTP/WebSocket surface; the reader pool lives as long as the lifespan."""
     pool = ReaderPool(settings.db, threads=reader_threads(settings))
     metrics = Metrics()
-    schema = build_schema([metrics.extension()], guards=guards(settings))
+    schema = build_schema(
+        [metrics.extension()], guards=guards(settings), guard=operation_guard(settings)
+    )
+    schema.on_client_error = metrics.observe_client_error
     view = GraphQLView(schema, pool, limits(settings))
     configure_websockets(view, settings)
     view.http_limits = http_limits(settings)

@@ -1,6 +1,7 @@
 """The settings of the public edge, turned into what `gql` and Starlette take.
 
-Query limits (`gql.limits`), HTTP limits (`gql.http`) and CORS. CORS is off unless origins
+Query limits (`gql.limits`), the operation guard (`gql.operation`), HTTP limits (`gql.http`)
+and CORS. CORS is off unless origins
 are configured: without `Access-Control-Allow-Origin` a browser page on another site cannot
 read our answers, which is the safe default for an API that may sit on an intranet.
 """
@@ -17,6 +18,7 @@ from newsgraph.config import ENV_PREFIX, Settings
 from newsgraph.gql.cost import PageSizes
 from newsgraph.gql.http import HttpLimits
 from newsgraph.gql.limits import QueryLimits, limit_extensions
+from newsgraph.gql.operation import OperationGuard
 from newsgraph.gql.pagination import DEFAULT_PAGE_SIZE
 
 
@@ -38,10 +40,13 @@ def guards(settings: Settings) -> list[Callable[[], Any]]:
 
 
 def http_limits(settings: Settings) -> HttpLimits:
-    return HttpLimits(
-        max_body_bytes=settings.max_body_bytes,
-        timeout_ms=settings.query_timeout_ms,
-        env_prefix=ENV_PREFIX,
+    return HttpLimits(max_body_bytes=settings.max_body_bytes, env_prefix=ENV_PREFIX)
+
+
+def operation_guard(settings: Settings) -> OperationGuard:
+    """What every operation is held to, over HTTP and WebSocket alike."""
+    return OperationGuard(
+        timeout_ms=settings.query_timeout_ms, timeout_setting=ENV_PREFIX + "QUERY_TIMEOUT_MS"
     )
 
 

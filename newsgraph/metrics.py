@@ -89,6 +89,10 @@ class Metrics:
         self.subscriptions = Gauge(
             "newsgraph_subscriptions_active", "Open GraphQL subscriptions", registry=reg
         )
+        self.client_errors = Counter(
+            "newsgraph_graphql_client_errors", "Errors a client caused (syntax, validation, "
+            "bad arguments), by code; logged at INFO, not ERROR", ["code"], registry=reg,
+        )  # fmt: skip
         # Resolved once: labels() costs a lock and a dict lookup per call.
         self._files = {result: self.files.labels(result) for result in FILE_RESULTS}
         self._requests = {
@@ -123,6 +127,9 @@ class Metrics:
         self._requests[kind, "error" if failed else "ok"].inc()
         if seconds is not None:
             self._latency[kind].observe(seconds)
+
+    def observe_client_error(self, code: str) -> None:
+        self.client_errors.labels(code).inc()
 
     def extension(self) -> Callable[[], SchemaExtension]:
         """A factory Strawberry calls once per operation (extensions hold per-request state)."""
