@@ -262,12 +262,20 @@ def entry_page(
     return EntryPage(rows, keys_of, more, cursor is not None, total)
 
 
-def entry_facets(
-    conn: sqlite3.Connection, spec: EntryFilterSpec, limit: int
-) -> dict[str, list[tuple[str, int]]]:
+@dataclass(frozen=True, slots=True)
+class EntryFacets:
+    """How many entries a selection has, and its counts by value (most frequent first)."""
+
+    total: int
+    counts: dict[str, list[tuple[str, int]]]
+
+
+def entry_facets(conn: sqlite3.Connection, spec: EntryFilterSpec, limit: int) -> EntryFacets:
     """Counts over a collection's selection: by kind, level, location, free and topic."""
     params = Params()
     where = _where(spec, params)
+    sql = f"SELECT count(*) FROM entries e WHERE {where}"  # noqa: S608
+    total = int(conn.execute(sql, params.values).fetchone()[0])
     cap = params.add(limit)
     queries = {
         "kind": f"SELECT e.kind, count(*) FROM entries e WHERE {where} AND e.kind IS NOT NULL "  # noqa: S608
@@ -282,7 +290,8 @@ def entry_facets(
         f"JOIN topics t ON t.id = x.topic_id WHERE {where} GROUP BY t.id ORDER BY 2 DESC, t.key "
         f"LIMIT {cap}",
     }  # fmt: skip
-    return {
+    counts = {
         name: [(str(value), int(count)) for value, count in conn.execute(sql, params.values)]
         for name, sql in queries.items()
     }
+    return EntryFacets(total, counts)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 
+from newsgraph.db.convert import topic_key
 from newsgraph.db.entry_reads import EntryFilterSpec
 from newsgraph.db.records import CollectionName
 from newsgraph.gql.context import Info
@@ -210,40 +211,13 @@ def _entry_collection(collection: ContentCollection) -> CollectionName:
     raise BadArgument("facets of articles are `articleFacets`; pick another collection")
 
 
-async def _facets(info: Info, spec: EntryFilterSpec, limit: int) -> Any:
-    from newsgraph.gql.entry_types import CollectionFacets as Facets
-    from newsgraph.gql.entry_types import ValueCount
-
-    counted = await facets(info, spec, limit)
-    total = await entry_connection_total(info, spec)
-
-    def values(name: str) -> list[ValueCount]:
-        return [ValueCount(value=v, count=c) for v, c in counted[name]]
-
-    return Facets(
-        total=total, kinds=values("kind"), levels=values("level"),
-        locations=values("location"), free=values("free"), topics=values("topic"),
-    )  # fmt: skip
-
-
-async def entry_connection_total(info: Info, spec: EntryFilterSpec) -> int:
-    from newsgraph.gql.entry_inputs import Ordering
-
-    connection = await entry_connection(info, spec, Ordering("name", False), 0, None, None, None)
-    total = connection.total_count
-    assert isinstance(total, int)
-    return total
-
-
 async def collection_facets(
     info: Info, collection: ContentCollection, topic: str | None = None, limit: int = 20
 ) -> Annotated[CollectionFacets, strawberry.lazy(_TYPES)]:
-    from newsgraph.db.convert import topic_key
-
     spec = EntryFilterSpec(
         _entry_collection(collection), topic_key=topic_key(topic) if topic else None
     )
-    return cast("CollectionFacets", await _facets(info, spec, limit))
+    return cast("CollectionFacets", await facets(info, spec, limit))
 
 
 async def topic_facets(
@@ -253,7 +227,7 @@ async def topic_facets(
     limit: int = 20,
 ) -> Annotated[CollectionFacets, strawberry.lazy(_TYPES)]:
     spec = EntryFilterSpec(_entry_collection(collection), topic_id=parent.id)
-    return cast("CollectionFacets", await _facets(info, spec, limit))
+    return cast("CollectionFacets", await facets(info, spec, limit))
 
 
 # -- lookups and search -----------------------------------------------------------------------

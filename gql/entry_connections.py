@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from newsgraph.db.entry_reads import EntryFilterSpec, EntryPage, entry_facets, entry_page
+from newsgraph.db.entry_reads import (
+    EntryFacets,
+    EntryFilterSpec,
+    EntryPage,
+    entry_facets,
+    entry_page,
+)
 from newsgraph.db.search import SearchSyntaxError, fts_query
 from newsgraph.db.site_search import SearchHit, search_everything
 from newsgraph.gql.connections import Connection, Edge, window
@@ -78,13 +85,38 @@ def _by_path(loaders: EntryLoaders, paths: list[str], conn: sqlite3.Connection) 
     return loaders.fetch_by_path(conn, paths)
 
 
-async def facets(info: Info, spec: EntryFilterSpec, limit: int) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class ValueCountValue:
+    value: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class FacetsValue:
+    """What `CollectionFacets` reads: the total and each facet's (value, count) list."""
+
+    total: int
+    kinds: list[ValueCountValue]
+    levels: list[ValueCountValue]
+    locations: list[ValueCountValue]
+    free: list[ValueCountValue]
+    topics: list[ValueCountValue]
+
+
+async def facets(info: Info, spec: EntryFilterSpec, limit: int) -> FacetsValue:
     if not 0 <= limit <= MAX_FACETS:
         raise BadArgument(f"`limit` must be between 0 and {MAX_FACETS} (got {limit})")
-    counted: dict[str, Any] = await info.context.reader.submit(
+    counted: EntryFacets = await info.context.reader.submit(
         partial(entry_facets, spec=spec, limit=limit)
     )
-    return counted
+
+    def values(name: str) -> list[ValueCountValue]:
+        return [ValueCountValue(value, count) for value, count in counted.counts[name]]
+
+    return FacetsValue(
+        counted.total, values("kind"), values("level"), values("location"), values("free"),
+        values("topic"),
+    )  # fmt: skip
 
 
 async def search_connection(
