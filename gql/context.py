@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from typing import Any
 
 import strawberry
 from starlette.requests import Request
@@ -44,6 +45,7 @@ class Context:
     request_id: str = field(default_factory=new_request_id)  # in logs and masked errors
     snapshot: Snapshot | None = None  # the operation's one read snapshot, while it executes
     timed_out: bool = False  # set when the operation was cancelled at the query timeout
+    cacheable: bool = True  # False once a field read this process's state, not stored data
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -63,6 +65,11 @@ class Context:
         """New, empty caches (a subscription calls this once per event it emits)."""
         self.loaders = Loaders(self.reader)
         return self.loaders
+
+    def depends_on_process_state(self, owner: object, name: str) -> Any:
+        """`owner.name`, noting that the answer is not a function of the stored data alone."""
+        self.cacheable = False
+        return getattr(owner, name)
 
     def for_operation(self) -> Context:
         """A copy for one operation of a connection: new request id, no snapshot yet."""

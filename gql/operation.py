@@ -44,6 +44,7 @@ from newsgraph.db.pool import Snapshot
 from newsgraph.gql.context import Context
 from newsgraph.gql.errors import should_mask
 from newsgraph.gql.masking import masked
+from newsgraph.gql.persisted import NOT_IN_LIST, PersistedDocuments
 
 log = logging.getLogger("newsgraph.gql")
 
@@ -80,6 +81,7 @@ class GuardedSchema(strawberry.Schema):
     """Strawberry's schema with the per-operation safeguards on every transport."""
 
     guard: OperationGuard = OperationGuard()
+    documents: PersistedDocuments = PersistedDocuments()  # trusted documents, when only those
     on_client_error: ClientErrorHook | None = None  # metrics count client errors by kind
 
     async def execute(
@@ -98,6 +100,8 @@ class GuardedSchema(strawberry.Schema):
             "operation_name": operation_name, "allowed_operation_types": allowed_operation_types,
             "operation_extensions": operation_extensions,
         }  # fmt: skip
+        if query is not None and not self.documents.allows(query):
+            return PreExecutionError(data=None, errors=[_untrusted()])
         if not isinstance(context_value, Context):  # a bare schema in a test or a script
             return await run(query, context_value=context_value, **arguments)
         context = context_value
@@ -149,6 +153,8 @@ class GuardedSchema(strawberry.Schema):
             context_value = context_value.for_operation()
         kind = operation_type(query, operation_name)
         allowed = tuple(allowed_operation_types or OVER_A_SOCKET)
+        if query is not None and not self.documents.allows(query):
+            return _one(PreExecutionError(data=None, errors=[_untrusted()]))
         if kind is None or kind is OperationType.SUBSCRIPTION:
             return await super().stream(
                 query, variable_values, context_value, root_value, operation_name,
@@ -210,6 +216,18 @@ class GuardedSchema(strawberry.Schema):
             if self.on_client_error is not None:
                 self.on_client_error(kind)
             log.info("request %s: client error (%s): %.200s", request_id, kind, error.message)
+
+
+def _untrusted() -> GraphQLError:
+    return GraphQLError(
+        "this endpoint only runs trusted documents (persisted_only): send a documentId or "
+        "persistedQuery hash from its manifest",
+        extensions={"code": NOT_IN_LIST},
+    )
+
+
+async def _one(result: ExecutionResult) -> AsyncGenerator[ExecutionResult, None]:
+    yield result
 
 
 def _client_error_kind(error: GraphQLError) -> str:

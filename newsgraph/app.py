@@ -20,11 +20,19 @@ from starlette.websockets import WebSocket
 
 from newsgraph.config import Settings
 from newsgraph.db.pool import ReaderPool
-from newsgraph.edge import cors, guards, http_limits, operation_guard
+from newsgraph.edge import (
+    cors,
+    guards,
+    http_caching,
+    http_limits,
+    operation_guard,
+    persisted_documents,
+)
 from newsgraph.gql.context import Context, Limits
 from newsgraph.gql.http import GraphQLHTTP
 from newsgraph.gql.live_state import LiveState
 from newsgraph.gql.operation import GuardedSchema
+from newsgraph.gql.response_cache import ResponseCache
 from newsgraph.gql.schema import build_schema
 from newsgraph.live import configure_websockets, live_services
 from newsgraph.metrics import Metrics
@@ -71,6 +79,10 @@ def create_app(settings: Settings) -> Starlette:
     view = GraphQLView(schema, pool, limits(settings))
     configure_websockets(view, settings)
     view.http_limits = http_limits(settings)
+    view.http_caching = http_caching(settings)
+    view.documents = schema.documents = persisted_documents(settings)
+    view.cache = ResponseCache(settings.response_cache_bytes)
+    metrics.read_cache(lambda: view.cache.stats)
     ops = Ops(pool, metrics, watch=settings.watch)
 
     @asynccontextmanager
