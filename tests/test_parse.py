@@ -18,6 +18,7 @@ from newsgraph.db.records import (
     ImageRecord,
     ProviderRecord,
     RelatedRecord,
+    RenderedBody,
 )
 from newsgraph.ingest.errors import ArticleError, IngestError, NotAnArticle
 from newsgraph.ingest.limits import ParseLimits
@@ -69,6 +70,13 @@ def test_minimal_article_has_required_fields_and_defaults() -> None:
         published_at=datetime(2024, 3, 1, 8, 15, tzinfo=UTC),
         web_url="https://example.com/news/robots",
         body="Some *Markdown*.",
+        rendered=RenderedBody(
+            html="<p>Some <em>Markdown</em>.</p>\n",
+            headings=(),
+            word_count=2,
+            reading_time_minutes=1,
+            plain_text="Some Markdown.",
+        ),
     )
 
 
