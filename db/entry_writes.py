@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -42,6 +43,31 @@ class EntryWriter:
     def __init__(self, conn: sqlite3.Connection, catalog: Catalog) -> None:
         self.conn = conn
         self.catalog = catalog
+        self._present: set[str] = set()  # the paths of this batch that hold an entry
+
+    def prepare(self, paths: Sequence[str]) -> None:
+        """Note which of a batch's paths hold an entry, in one query per 500 paths.
+
+        Every article written or deleted must also drop an entry at its path (a file that
+        changed collection), and this spares the articles of a 20,000-file ingest one look-up
+        each.
+        """
+        self._present = set()
+        for start in range(0, len(paths), 500):
+            chunk = json.dumps(list(paths[start : start + 500]))
+            self._present.update(
+                row[0]
+                for row in self.conn.execute(
+                    "SELECT path FROM entries WHERE path IN (SELECT value FROM json_each(?))",
+                    [chunk],
+                )
+            )
+
+    def recheck(self, path: str) -> None:
+        """After a rolled-back file: whether its path holds an entry is read again."""
+        self._present.discard(path)
+        if self.stored_id(path) is not None:
+            self._present.add(path)
 
     def stored_id(self, path: str) -> int | None:
         row = self.conn.execute("SELECT id FROM entries WHERE path = ?", [path]).fetchone()
@@ -83,10 +109,14 @@ class EntryWriter:
             [entry_id, entry.name, entry.excerpt or "", rendered.plain_text, provider,
              " ".join(entry.topics)],
         )  # fmt: skip
+        self._present.add(entry.path)
         return op, entry_id
 
     def delete(self, path: str) -> tuple[int, str] | None:
         """Delete the entry at `path`; its (id, collection), or None when there was none."""
+        if path not in self._present:
+            return None
+        self._present.discard(path)
         row = self.conn.execute(
             "SELECT id, collection FROM entries WHERE path = ?", [path]
         ).fetchone()

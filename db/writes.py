@@ -152,7 +152,9 @@ class Writer:
             if version != self._data_version:
                 self._forget_ids()
                 self._data_version = version
-            self._article_ids = self._stored_ids([o.stamp.path for o in outcomes] + deletions)
+            paths = [o.stamp.path for o in outcomes] + deletions
+            self._article_ids = self._stored_ids(paths)
+            self.entries.prepare(paths)
             for stamp in touched:
                 self._touch(stamp, now)
                 result.unchanged += 1
@@ -223,6 +225,7 @@ class Writer:
             self._forget_ids()
             self._article_ids.pop(path, None)  # what the rolled-back file assigned or deleted
             self._article_ids.update(self._stored_ids([path]))
+            self.entries.recheck(path)
             failure = ErrorRecord(path=path, message=f"could not store: {error}")
             log.error("%s", failure, extra={"path": path})
             result.failures.append(failure)

@@ -305,3 +305,19 @@ def test_changing_the_rules_reclassifies_unchanged_files(
     assert (
         "4 new, 3 updated, 0 unchanged, 1 deleted, 0 skipped, 0 errors" in capsys.readouterr().out
     )
+
+
+def test_an_entry_that_cannot_be_stored_costs_only_itself(
+    content_dir: Path, ingest: Ingest, read_db: sqlite3.Connection
+) -> None:
+    write_site(content_dir)
+    huge = PERSON.replace("heat: 80", "heat: 99999999999999999999")  # beyond SQLite's 64 bits
+    (content_dir / "_people/ada-example.md").write_text(huge, encoding="utf-8")
+    summary = ingest()
+    assert (summary.new, summary.result.errors) == (len(SITE) - 1, 1)
+    stored = read_db.execute("SELECT count(*) FROM entries").fetchone()[0]
+    assert stored == len(SITE) - 1
+    error = read_db.execute("SELECT path, message FROM ingest_errors").fetchone()
+    assert error[0] == "_people/ada-example.md" and "could not store" in error[1]
+    (content_dir / "_people/ada-example.md").write_text(PERSON, encoding="utf-8")
+    assert ingest().new == 1
