@@ -29,9 +29,24 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def fold_case(text: str) -> str:
+    """The one case-insensitivity rule of the store, for every language: NFKC, then Unicode
+    case folding (`École` and `école`, `Straße` and `STRASSE`, `ＡＩ` and `ai` compare equal).
+
+    SQLite's `lower()` folds ASCII only, so SQL compares through this function (registered on
+    every connection as `fold_case`) or against values folded by it.
+    """
+    return unicodedata.normalize("NFKC", text).casefold().strip()
+
+
 def topic_key(name: str) -> str:
     """Topics are one topic whatever their case: `AI` and `ai` share this key."""
-    return unicodedata.normalize("NFKC", name).casefold().strip()
+    return fold_case(name)
+
+
+def domain_key(domain: str) -> str:
+    """A provider's identity: its domain, case-folded like everything else."""
+    return fold_case(domain)
 
 
 _NON_SLUG = re.compile(r"[^\w]+", re.UNICODE)

@@ -68,6 +68,6 @@ def search_everything(
         f"SELECT collection, id, path, rank, highlight FROM hits WHERE {where} "
         f"ORDER BY {keyset.order_by(keys)} LIMIT {params.add(limit + 1)}"
     )
-    fetched = execute_search(conn, sql, params.values).fetchall()
+    fetched = execute_search(conn, sql, params.values, match).fetchall()
     hits = [SearchHit(*row) for row in fetched[:limit]]
     return hits, [(hit.rank, hit.collection, hit.id) for hit in hits], len(fetched) > limit

@@ -86,10 +86,34 @@ class _FileFailed(Exception):
 _STORE_FAILURES = (sqlite3.DatabaseError, OverflowError)
 
 
-def _is_fatal(error: Exception) -> bool:
-    """Disk full and I/O errors fail the whole batch: nothing may be half-written."""
-    text = str(error).lower()
-    return isinstance(error, sqlite3.OperationalError) and ("disk" in text or "i/o" in text)
+# SQLite primary result codes that are the store's fault, never one file's: the disk is full or
+# failing, the file is read-only, corrupt or gone, memory ran out, a lock or an interrupt came in
+# the way. Any of them fails the whole batch (rolled back, retried by the next run or cycle);
+# other errors (a constraint, a value too big) belong to the file whose rows raised them.
+_FATAL_CODES = frozenset(
+    {
+        sqlite3.SQLITE_PERM,
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_NOMEM,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_INTERRUPT,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CORRUPT,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_PROTOCOL,
+        sqlite3.SQLITE_NOTADB,
+    }
+)
+
+
+def _is_fatal(error: BaseException) -> bool:
+    """Whether `error` is the store's fault (by SQLite's primary result code, not its text)."""
+    if not isinstance(error, sqlite3.Error):
+        return False
+    code = error.sqlite_errorcode
+    return code is not None and code & 0xFF in _FATAL_CODES
 
 
 class Writer:
@@ -142,10 +166,10 @@ class Writer:
         result = BatchResult()
         now = to_db_time(utc_now())
         started = time.perf_counter()
-        self.conn.execute("BEGIN IMMEDIATE")
         self._clear_rows()
         self._mtimes_ns = []
         try:
+            self.conn.execute("BEGIN IMMEDIATE")  # a store that refuses writes fails here
             # Ids are counted and cached here; if another process (a one-off `newsgraph ingest`
             # beside a running watcher) committed since our last batch, they may be stale.
             version = self.conn.execute("PRAGMA data_version").fetchone()[0]
@@ -190,7 +214,7 @@ class Writer:
                 with contextlib.suppress(sqlite3.Error):
                     self.conn.execute("ROLLBACK")
             self._forget_ids()
-            if isinstance(error, Exception) and _is_fatal(error):
+            if _is_fatal(error):
                 raise StoreWriteFailed(
                     f"cannot write to the database: {error}; the batch in progress was rolled "
                     "back, earlier batches are kept"
