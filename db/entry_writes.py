@@ -104,7 +104,7 @@ class EntryWriter:
         )
         provider = (entry.provider.name or entry.provider.domain) if entry.provider else ""
         conn.execute(
-            "INSERT INTO entries_fts (rowid, name, excerpt, body, provider, topics) "
+            "INSERT INTO entries_fts (rowid, title, excerpt, body, provider, topics) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             [entry_id, entry.name, entry.excerpt or "", rendered.plain_text, provider,
              " ".join(entry.topics)],

@@ -207,8 +207,8 @@ CREATE TABLE entry_topics (
     PRIMARY KEY (entry_id, topic_id)
 ) WITHOUT ROWID;
 CREATE INDEX entry_topics_topic ON entry_topics(topic_id, entry_id);
-CREATE VIRTUAL TABLE entries_fts USING fts5(
-    name, excerpt, body, provider, topics,
+CREATE VIRTUAL TABLE entries_fts USING fts5(   -- columns as articles_fts: one FTS5 syntax
+    title, excerpt, body, provider, topics,
     tokenize = 'unicode61 remove_diacritics 2'
 );
 ALTER TABLE changes ADD COLUMN collection TEXT NOT NULL DEFAULT 'article';

@@ -232,3 +232,10 @@ def test_search_spans_every_collection_with_highlights_and_cursors(api: Api, sit
     only_events = api.query(query, q="robots", **{"in": ["EVENT"]})["search"]
     assert [edge["collection"] for edge in only_events["edges"]] == ["EVENT"]
     assert api.errors(query, q='"unclosed')
+
+
+def test_fts5_column_filters_work_across_collections(api: Api, site: None) -> None:
+    found = api.query(
+        '{ search(query: "title:robot*", searchMode: FTS5) { edges { collection } } }'
+    )["search"]["edges"]
+    assert {edge["collection"] for edge in found} == {"ARTICLE", "EVENT", "LEARNING"}
