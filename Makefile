@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 $(CONTENT): | $(STAMP)
-	$(BIN)/newsgraph demo-content $(CONTENT) --count 500 --seed 1
+	$(BIN)/newsgraph demo-content $(CONTENT) --count 500 --seed 1 --entries 6
 
 serve: $(STAMP) | $(CONTENT)
 	$(BIN)/newsgraph serve --content $(CONTENT) --db $(DB)

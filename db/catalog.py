@@ -93,12 +93,14 @@ class Catalog:
         """Topics and providers live while something refers to them: no list shows zero counts."""
         self.conn.execute(
             "DELETE FROM topics WHERE NOT EXISTS "
-            "(SELECT 1 FROM article_topics WHERE topic_id = topics.id)"
+            "(SELECT 1 FROM article_topics WHERE topic_id = topics.id) AND NOT EXISTS "
+            "(SELECT 1 FROM entry_topics WHERE topic_id = topics.id)"
         )
         self.conn.execute(
             "DELETE FROM providers WHERE NOT EXISTS "
             "(SELECT 1 FROM articles WHERE provider_id = providers.id) AND NOT EXISTS "
-            "(SELECT 1 FROM related WHERE provider_id = providers.id)"
+            "(SELECT 1 FROM related WHERE provider_id = providers.id) AND NOT EXISTS "
+            "(SELECT 1 FROM entries WHERE provider_id = providers.id)"
         )
         self.forget()
 

@@ -17,6 +17,7 @@ class ChangeRow:
     article_id: int
     path: str
     at: str
+    collection: str = "article"  # or event, person, organization, learning (`article_id`: entry id)
 
 
 def changes_after(
@@ -24,7 +25,7 @@ def changes_after(
 ) -> list[ChangeRow]:
     """Changes with `seq` > `seq` (and <= `upto`), oldest first, at most `limit`."""
     rows = conn.execute(
-        "SELECT seq, op, article_id, path, at FROM changes WHERE seq > ? AND seq <= ? "
+        "SELECT seq, op, article_id, path, at, collection FROM changes WHERE seq > ? AND seq <= ? "
         "ORDER BY seq LIMIT ?",
         [seq, upto if upto is not None else 2**63 - 1, limit],
     ).fetchall()

@@ -51,8 +51,8 @@ def known_files_under(conn: sqlite3.Connection, folder: str) -> dict[str, KnownF
 
 
 def file_counts(conn: sqlite3.Connection) -> dict[str, int]:
-    """How many files are in each state now: article, skipped, error."""
-    counts = {"article": 0, "skipped": 0, "error": 0}
+    """How many files are in each state now: article, entry, skipped, error."""
+    counts = {"article": 0, "entry": 0, "skipped": 0, "error": 0}
     counts.update(conn.execute("SELECT state, count(*) FROM files GROUP BY state").fetchall())
     return counts
 
@@ -64,3 +64,28 @@ def current_errors(
     return conn.execute(
         'SELECT path, line, "column", field, message FROM ingest_errors ORDER BY path'
     ).fetchall()
+
+
+def forget_stamps_unless(conn: sqlite3.Connection, name: str, value: str) -> bool:
+    """Make every file look changed when the setting `name` differs from the stored rows'.
+
+    A file whose content hash is known is not parsed again, so a setting that changes how a
+    file is parsed (the collection rules) must invalidate the stamps, or unchanged files would
+    keep their old collection. Run on the writer connection; True when stamps were dropped.
+    """
+    row = conn.execute("SELECT value FROM ingest_settings WHERE name = ?", [name]).fetchone()
+    if row is not None and row[0] == value:
+        return False
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("UPDATE files SET size = -1, mtime_ns = -1, sha256 = ''")
+        conn.execute(
+            "INSERT INTO ingest_settings (name, value) VALUES (?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+            [name, value],
+        )
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return True

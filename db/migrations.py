@@ -165,6 +165,86 @@ def m002_rendered_bodies(db: Database) -> None:
         db.execute(statement)
 
 
+_M003 = """
+CREATE TABLE entries (
+    id INTEGER PRIMARY KEY,
+    collection TEXT NOT NULL CHECK (collection IN ('event', 'person', 'organization', 'learning')),
+    path TEXT NOT NULL UNIQUE,            -- relative to the content root, POSIX: the identity
+    slug TEXT NOT NULL,
+    name TEXT NOT NULL,                   -- name, or a learning resource's title
+    excerpt TEXT,                         -- excerpt, bio or overview
+    body TEXT NOT NULL DEFAULT '',
+    html TEXT NOT NULL DEFAULT '',        -- the body rendered and sanitized at parse time
+    headings TEXT NOT NULL DEFAULT '[]',  -- JSON list of {depth, text, id}
+    word_count INTEGER NOT NULL DEFAULT 0,
+    reading_time_minutes INTEGER NOT NULL DEFAULT 0,
+    kind TEXT,                            -- the type key; for learning one of LEARNING_KINDS
+    starts_at TEXT,                       -- events: fixed-width UTC text, see db.convert
+    ends_at TEXT,
+    heat INTEGER,
+    location TEXT,                        -- events and people; an organization's first
+    domain TEXT,                          -- a person's affiliation, an organization's website
+    free INTEGER,                         -- learning: from the price text; NULL = unknown
+    levels TEXT NOT NULL DEFAULT '[]',    -- learning: JSON list
+    items TEXT NOT NULL DEFAULT '[]',     -- learning collections: JSON list of paths
+    provider_id INTEGER REFERENCES providers(id),
+    images TEXT NOT NULL DEFAULT '[]',    -- JSON list of image objects
+    details TEXT NOT NULL DEFAULT '{}',   -- JSON: the collection's other validated fields
+    extra TEXT NOT NULL DEFAULT '{}',     -- JSON object of keys the format does not name
+    revision INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX entries_starts_at ON entries(collection, starts_at, id);
+CREATE INDEX entries_heat ON entries(collection, heat, id);
+CREATE INDEX entries_name ON entries(collection, name, id);
+CREATE INDEX entries_domain ON entries(domain, collection);
+CREATE INDEX entries_provider ON entries(provider_id);
+CREATE TABLE entry_topics (
+    entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+    topic_id INTEGER NOT NULL REFERENCES topics(id),
+    position INTEGER NOT NULL,
+    PRIMARY KEY (entry_id, topic_id)
+) WITHOUT ROWID;
+CREATE INDEX entry_topics_topic ON entry_topics(topic_id, entry_id);
+CREATE VIRTUAL TABLE entries_fts USING fts5(   -- columns as articles_fts: one FTS5 syntax
+    title, excerpt, body, provider, topics,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+ALTER TABLE changes ADD COLUMN collection TEXT NOT NULL DEFAULT 'article';
+CREATE TABLE files_m003 (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('article', 'entry', 'skipped', 'error')),
+    reason TEXT,
+    warnings TEXT,
+    seen_at TEXT NOT NULL
+) WITHOUT ROWID;
+INSERT INTO files_m003 SELECT path, size, mtime_ns, sha256, state, reason, warnings, seen_at
+FROM files;
+DROP TABLE files;
+ALTER TABLE files_m003 RENAME TO files;
+CREATE TABLE ingest_settings (
+    name TEXT PRIMARY KEY,                -- a setting that decides how files are parsed
+    value TEXT NOT NULL                   -- its value when the stored rows were parsed
+) WITHOUT ROWID
+"""
+
+
+@migrations(name="m003_collections")
+def m003_collections(db: Database) -> None:
+    """Events, people, organizations and learning resources; the feed names each row's collection.
+
+    `files.state` gains `entry`: SQLite cannot alter a CHECK, so the table is rebuilt.
+    `ingest_settings` starts empty, so the first reconcile re-reads every file with the
+    collection rules (files skipped or in error before may now be entries).
+    """
+    for statement in statements(_M003):
+        db.execute(statement)
+
+
 _M004 = """
 CREATE TABLE store_version (
     id INTEGER PRIMARY KEY CHECK (id = 1),

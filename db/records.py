@@ -114,6 +114,43 @@ class ArticleRecord:
     rendered: RenderedBody = EMPTY_BODY
 
 
+CollectionName = Literal["event", "person", "organization", "learning"]
+COLLECTION_NAMES: tuple[CollectionName, ...] = ("event", "person", "organization", "learning")
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRecord:
+    """One parsed file of a collection other than articles (an event, person, ...).
+
+    The columns every collection is filtered, ordered or linked by are typed fields here; the
+    rest of a collection's format is `details`, a JSON-ready mapping the parser has already
+    validated (so the API reads it without checking it again). `path` is the identity.
+    """
+
+    path: str
+    collection: CollectionName
+    slug: str
+    name: str
+    body: str = ""
+    excerpt: str | None = None
+    kind: str | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    heat: int | None = None
+    location: str | None = None
+    domain: str | None = None
+    free: bool | None = None
+    levels: tuple[str, ...] = ()
+    items: tuple[str, ...] = ()
+    provider: ProviderRecord | None = None
+    topics: tuple[str, ...] = ()
+    images: tuple[ImageRecord, ...] = ()
+    details: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    rendered: RenderedBody = EMPTY_BODY
+
+
 @dataclass(frozen=True, slots=True)
 class SkipRecord:
     """A Markdown file that is not an article (no front matter, or no `title`), and why."""
@@ -147,23 +184,26 @@ class FileStamp:
     sha256: str
 
 
-FileState = Literal["article", "skipped", "error"]
+FileState = Literal["article", "entry", "skipped", "error"]
 ChangeOp = Literal["created", "updated", "deleted"]
 
 
 @dataclass(frozen=True, slots=True)
 class FileOutcome:
-    """The result of reading and parsing one file: exactly one of article/skip/error is set."""
+    """The result of reading and parsing one file: exactly one of article/entry/skip/error."""
 
     stamp: FileStamp
     article: ArticleRecord | None = None
     skip: SkipRecord | None = None
     error: ErrorRecord | None = None
+    entry: EntryRecord | None = None
 
     @property
     def state(self) -> FileState:
         if self.article is not None:
             return "article"
+        if self.entry is not None:
+            return "entry"
         if self.skip is not None:
             return "skipped"
         return "error"
@@ -187,6 +227,6 @@ def _pickle_by_fields(cls: type) -> None:
 
 for _record in (
     HeadingRecord, RenderedBody, ImageRecord, ProviderRecord, RelatedRecord, ArticleRecord,
-    SkipRecord, ErrorRecord, FileStamp, FileOutcome,
+    EntryRecord, SkipRecord, ErrorRecord, FileStamp, FileOutcome,
 ):  # fmt: skip
     _pickle_by_fields(_record)

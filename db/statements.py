@@ -39,7 +39,7 @@ INSERT_FTS = (
     "INSERT INTO articles_fts (rowid, title, excerpt, body, provider, topics) "
     "VALUES (?, ?, ?, ?, ?, ?)"
 )
-INSERT_CHANGE = "INSERT INTO changes (op, article_id, path, at) VALUES (?, ?, ?, ?)"
+INSERT_CHANGE = "INSERT INTO changes (op, article_id, path, at, collection) VALUES (?, ?, ?, ?, ?)"
 CLEAR_ERROR = "DELETE FROM ingest_errors WHERE path = ?"
 # Buffered rows are written in this order: parents before the rows that reference them.
 BUFFERED = (

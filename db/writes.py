@@ -20,6 +20,7 @@ from typing import Any
 
 from newsgraph.db.catalog import Catalog, image_rows
 from newsgraph.db.convert import headings_json, to_db_time, utc_now
+from newsgraph.db.entry_writes import EntryWriter
 from newsgraph.db.errors import StoreWriteFailed
 from newsgraph.db.records import (
     ArticleRecord,
@@ -27,6 +28,7 @@ from newsgraph.db.records import (
     ErrorRecord,
     FileOutcome,
     FileStamp,
+    FileState,
 )
 from newsgraph.db.statements import (
     BUFFERED,
@@ -123,6 +125,7 @@ class Writer:
         # expired (a clear error for the subscriber) instead of the table growing forever.
         self.change_retention = change_retention
         self.catalog = Catalog(conn)
+        self.entries = EntryWriter(conn, self.catalog)
         self._next_article_id: int | None = None
         self._data_version: int | None = None  # to notice commits by another writer process
         self._next_related_id: int | None = None
@@ -173,7 +176,9 @@ class Writer:
             if version != self._data_version:
                 self._forget_ids()
                 self._data_version = version
-            self._article_ids = self._stored_ids([o.stamp.path for o in outcomes] + deletions)
+            paths = [o.stamp.path for o in outcomes] + deletions
+            self._article_ids = self._stored_ids(paths)
+            self.entries.prepare(paths)
             for stamp in touched:
                 self._touch(stamp, now)
                 result.unchanged += 1
@@ -244,6 +249,7 @@ class Writer:
             self._forget_ids()
             self._article_ids.pop(path, None)  # what the rolled-back file assigned or deleted
             self._article_ids.update(self._stored_ids([path]))
+            self.entries.recheck(path)
             failure = ErrorRecord(path=path, message=f"could not store: {error}")
             log.error("%s", failure, extra={"path": path})
             result.failures.append(failure)
@@ -281,17 +287,19 @@ class Writer:
 
     def _apply_outcome(self, outcome: FileOutcome, now: str, result: BatchResult) -> None:
         stamp = outcome.stamp
-        if outcome.article is not None:
+        if outcome.entry is not None:
+            self._delete_article(stamp.path, now, result)  # a file that became an entry
+            self._settle(stamp.path)
+            op, entry_id = self.entries.upsert(outcome.entry, now)
+            self._log_change(op, entry_id, stamp.path, now, outcome.entry.collection)
+            self._landed(stamp, "entry", op, outcome.entry.warnings, now, result)
+        elif outcome.article is not None:
+            self._delete_entry(stamp.path, now, result)  # a file that became an article
             op = self._upsert_article(outcome.article, now)
-            self._upsert_file(stamp, "article", None, outcome.article.warnings, now)
-            self._rows[CLEAR_ERROR].append((stamp.path,))
-            self._mtimes_ns.append(stamp.mtime_ns)
-            if op == "created":
-                result.created += 1
-            else:
-                result.updated += 1
+            self._landed(stamp, "article", op, outcome.article.warnings, now, result)
         elif outcome.skip is not None:
             self._delete_article(stamp.path, now, result)
+            self._delete_entry(stamp.path, now, result)
             self._upsert_file(stamp, "skipped", outcome.skip.reason, (), now)
             self._rows[CLEAR_ERROR].append((stamp.path,))
             result.skipped += 1
@@ -300,6 +308,24 @@ class Writer:
             self._upsert_file(stamp, "error", None, (), now)
             self._record_error(error, now)
             result.errors += 1
+
+    def _landed(
+        self,
+        stamp: FileStamp,
+        state: FileState,
+        op: ChangeOp,
+        warnings: Sequence[str],
+        now: str,
+        result: BatchResult,
+    ) -> None:
+        """The bookkeeping of a stored article or entry: file state, cleared error, counts."""
+        self._upsert_file(stamp, state, None, warnings, now)
+        self._rows[CLEAR_ERROR].append((stamp.path,))
+        self._mtimes_ns.append(stamp.mtime_ns)
+        if op == "created":
+            result.created += 1
+        else:
+            result.updated += 1
 
     def _touch(self, stamp: FileStamp, now: str) -> None:
         self.conn.execute(
@@ -328,6 +354,7 @@ class Writer:
     def _delete_path(self, path: str, now: str, result: BatchResult) -> None:
         self._settle(path)
         self._delete_article(path, now, result)
+        self._delete_entry(path, now, result)
         self.conn.execute("DELETE FROM files WHERE path = ?", [path])
         self.conn.execute("DELETE FROM ingest_errors WHERE path = ?", [path])
 
@@ -340,6 +367,13 @@ class Writer:
         self.conn.execute("DELETE FROM articles WHERE id = ?", [article_id])
         self._log_change("deleted", article_id, path, now)
         result.deleted += 1
+
+    def _delete_entry(self, path: str, now: str, result: BatchResult) -> None:
+        self._settle(path)
+        deleted = self.entries.delete(path)
+        if deleted is not None:
+            self._log_change("deleted", deleted[0], path, now, deleted[1])
+            result.deleted += 1
 
     # -- articles --------------------------------------------------------------------------
 
@@ -410,8 +444,11 @@ class Writer:
             )  # fmt: skip
             self._rows[INSERT_RELATED_IMAGES].extend(image_rows(related_id, item.images))
 
-    def _log_change(self, op: ChangeOp, article_id: int, path: str, now: str) -> None:
-        self._rows[INSERT_CHANGE].append((op, article_id, path, now))
+    def _log_change(
+        self, op: ChangeOp, row_id: int, path: str, now: str, collection: str = "article"
+    ) -> None:
+        """One change-feed row; `row_id` is the article's (or, with a collection, entry's) id."""
+        self._rows[INSERT_CHANGE].append((op, row_id, path, now, collection))
 
     def _drop_orphans(self) -> None:
         self.catalog.drop_orphans()

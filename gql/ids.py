@@ -1,8 +1,9 @@
 """Global object IDs: opaque, stable, and decodable without a database.
 
 An ID is base64url (unpadded) of `Type:key` where the key is the object's identity in the
-store: an article's path, a provider's lower-cased domain, a topic's key. Because none of these
-is a row id, an article deleted and written again keeps its ID.
+store: an article's (or event's, person's, ...) path, a provider's lower-cased domain, a
+topic's key. Because none of these is a row id, an article deleted and written again keeps its
+ID.
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ from typing import Literal
 
 from newsgraph.gql.errors import BadArgument
 
-NodeType = Literal["Article", "Provider", "Topic"]
-NODE_TYPES: tuple[NodeType, ...] = ("Article", "Provider", "Topic")
+NodeType = Literal[
+    "Article", "Provider", "Topic", "Event", "Person", "Organization", "LearningResource"
+]
+NODE_TYPES: tuple[NodeType, ...] = (
+    "Article", "Provider", "Topic", "Event", "Person", "Organization", "LearningResource"
+)  # fmt: skip
 
 
 def encode_id(node_type: NodeType, key: str) -> str:

@@ -10,6 +10,7 @@ from newsgraph.db import lists, status
 from newsgraph.db.convert import domain_key, topic_key
 from newsgraph.db.facets import article_facets
 from newsgraph.db.search import SearchSyntaxError, fts_query
+from newsgraph.gql import collection_fields
 from newsgraph.gql.connections import Connection, Edge, window
 from newsgraph.gql.context import Info
 from newsgraph.gql.errors import BadArgument
@@ -83,12 +84,15 @@ async def nodes_by_ids(info: Info, ids: list[str]) -> list[Any]:
     decoded = [decode_id(value) for value in ids]
     paths = [key for node_type, key in decoded if node_type == "Article"]
     articles = await articles_by(info, "path", paths) if paths else {}
+    others = [(t, key) for t, key in decoded if t not in ("Article", "Provider", "Topic")]
+    entries = await collection_fields.entry_nodes(info, others) if others else {}
     loaders = info.context.loaders
     # Every load is asked for before the first await, so each loader reads its keys in one batch.
     loads = [
         articles.get(key) if node_type == "Article"
         else loaders.provider_by_domain.load(key) if node_type == "Provider"
-        else loaders.topic_by_key.load(key)
+        else loaders.topic_by_key.load(key) if node_type == "Topic"
+        else entries.get(key)
         for node_type, key in decoded
     ]  # fmt: skip
     return [await _maybe(load) for load in loads]

@@ -6,10 +6,22 @@ from typing import cast
 
 import strawberry
 
-from newsgraph.gql import lookups
+from newsgraph.gql import collection_fields, lookups
 from newsgraph.gql.connections import article_connection
 from newsgraph.gql.context import Info
+from newsgraph.gql.entry_types import (
+    CollectionFacets,
+    Event,
+    EventConnection,
+    LearningResource,
+    LearningResourceConnection,
+    Organization,
+    OrganizationConnection,
+    Person,
+    PersonConnection,
+)
 from newsgraph.gql.inputs import ArticleFilter, ArticleOrder, ProviderOrder, SearchMode, TopicOrder
+from newsgraph.gql.search_types import SearchConnection
 from newsgraph.gql.types import (
     Article,
     ArticleConnection,
@@ -146,4 +158,44 @@ class Query:
     )
     ingest_errors: IngestErrorConnection = strawberry.field(
         resolver=_ingest_errors, description="Files that could not be ingested, by path."
+    )
+    events: EventConnection = strawberry.field(
+        resolver=collection_fields.events,
+        description="Events, soonest first by default; filter by time, dates, location, topic.",
+    )
+    event: Event | None = strawberry.field(
+        resolver=collection_fields.event, description="One event by id or path."
+    )
+    people: PersonConnection = strawberry.field(
+        resolver=collection_fields.people,
+        description="People, by heat (highest first) or name; filter by name, location, topic.",
+    )
+    person: Person | None = strawberry.field(
+        resolver=collection_fields.person, description="One person by id or path."
+    )
+    organizations: OrganizationConnection = strawberry.field(
+        resolver=collection_fields.organizations,
+        description="Organizations, by heat (highest first) or name.",
+    )
+    organization: Organization | None = strawberry.field(
+        resolver=collection_fields.organization, description="One organization by id or path."
+    )
+    learning_resources: LearningResourceConnection = strawberry.field(
+        resolver=collection_fields.learning_resources,
+        description="Videos, articles, courses, books and collections to learn from; filter by "
+        "kind, level, free or not, topic.",
+    )
+    learning_resource: LearningResource | None = strawberry.field(
+        resolver=collection_fields.learning_resource,
+        description="One learning resource by id or path.",
+    )
+    collection_facets: CollectionFacets = strawberry.field(
+        resolver=collection_fields.collection_facets,
+        description="Counts by kind, level, location, free and topic over one collection "
+        "(optionally one topic's part of it). Articles have `articleFacets`.",
+    )
+    search: SearchConnection = strawberry.field(
+        resolver=collection_fields.search,
+        description="Every collection (or those listed) searched at once, most relevant first, "
+        "with highlights, paged by cursor. Same syntax as `articles(search:)`.",
     )

@@ -8,6 +8,7 @@ from functools import partial
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
+from newsgraph.gql.entry_types import Event, LearningResource, Organization, Person
 from newsgraph.gql.execution import FastExecutor
 from newsgraph.gql.masking import MaskInternalErrors
 from newsgraph.gql.operation import GuardedSchema, OperationGuard
@@ -35,7 +36,7 @@ def build_schema(
     schema = GuardedSchema(
         query=Query,
         subscription=Subscription,
-        types=[Article, Provider, Topic],
+        types=[Article, Provider, Topic, Event, Person, Organization, LearningResource],
         execution_context_class=FastExecutor,
         config=StrawberryConfig(scalar_map=SCALARS),  # type: ignore[arg-type]
         extensions=[

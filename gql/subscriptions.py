@@ -35,7 +35,14 @@ from newsgraph.db.changes import ChangeRow
 from newsgraph.db.filters import ArticleFilterSpec
 from newsgraph.db.live import matching_article_ids
 from newsgraph.gql.broker import ChangeBroker
+from newsgraph.gql.content_events import (
+    ContentEvent,
+    content_event,
+    read_nodes,
+    wanted_rows,
+)
 from newsgraph.gql.context import Info
+from newsgraph.gql.entry_inputs import ContentCollection
 from newsgraph.gql.errors import ApiError, BadArgument
 from newsgraph.gql.feed_errors import BrokerClosed, CursorError, SubscriberTooSlow
 from newsgraph.gql.ids import encode_id
@@ -183,7 +190,10 @@ async def _deliver(
 ) -> AsyncGenerator[ArticleEvent, None]:
     sent = SentPaths(SENT_PATHS_KEPT)  # delivered under the filter: for "no longer matches"
     try:
-        async for batch in batches:
+        async for every_row in batches:
+            batch = [row for row in every_row if row.collection == "article"]  # not entries
+            if not batch:
+                continue
             paths = sorted({row.path for row in batch if row.op != "deleted"})
             loaders = info.context.fresh_loaders()
             found, matching = await info.context.reader.submit(
@@ -209,6 +219,41 @@ async def _deliver(
                 yield event
     except (SubscriberTooSlow, BrokerClosed):
         await _until_cancelled()  # the hook is closing the socket with the reason
+    finally:
+        await batches.aclose()
+
+
+async def _content_events(
+    info: Info, collections: list[ContentCollection] | None = None, since: str | None = None
+) -> AsyncGenerator[ContentEvent, None]:
+    broker = _broker(info)
+    wanted = frozenset(c.value for c in collections or ContentCollection)
+    after = None if since is None else decode_change_cursor(since)
+    try:
+        subscription = await broker.open(after, on_fail=partial(_close_connection, info))
+    except CursorError as error:
+        kind = CursorExpired if "expired" in str(error) else BadArgument
+        raise kind(f"`since`: {error}") from None
+    except BrokerClosed:
+        raise ApiError("the server is shutting down; reconnect shortly") from None
+    return _deliver_content(info, subscription.batches(), wanted)
+
+
+async def _deliver_content(
+    info: Info, batches: AsyncGenerator[list[ChangeRow], None], wanted: frozenset[str]
+) -> AsyncGenerator[ContentEvent, None]:
+    try:
+        async for batch in batches:
+            rows = wanted_rows(batch, wanted)
+            if not rows:
+                continue
+            loaders = info.context.fresh_loaders()
+            found = await info.context.reader.submit(partial(read_nodes, loaders, rows))
+            for row in rows:
+                node = found.get((row.collection, row.path)) if row.op != "deleted" else None
+                yield content_event(row, node, info.context.fresh_loaders())
+    except (SubscriberTooSlow, BrokerClosed):
+        await _until_cancelled()
     finally:
         await batches.aclose()
 
@@ -240,6 +285,12 @@ class Subscription:
         "continues live: no gap, no duplicate. With a filter, CREATED/UPDATED arrive when the "
         "article matches; DELETED always arrives; an UPDATED article that stopped matching "
         "arrives once with `article: null`.",
+    )
+    content_events: AsyncGenerator[ContentEvent, None] = strawberry.subscription(
+        resolver=_content_events,
+        description="Every created, updated and deleted node of the listed collections (all "
+        "by default), in order, as it lands; `since` takes any cursor of this or articleEvents "
+        "and replays every change after it first.",
     )
     ingest_error_events: AsyncGenerator[IngestErrorEvent, None] = strawberry.subscription(
         resolver=_ingest_error_events,

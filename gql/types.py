@@ -15,6 +15,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from newsgraph.db.filters import ArticleFilterSpec
+from newsgraph.gql import collection_fields
 from newsgraph.gql.connections import article_connection, mentions_connection
 from newsgraph.gql.context import Info
 from newsgraph.gql.errors import BadArgument
@@ -239,6 +240,24 @@ class Topic(Node):
     related_topics: list[TopicCount] = strawberry.field(
         resolver=_related_topics,
         description="Topics that most often appear on the same articles, with how often.",
+    )
+    events = strawberry.field(
+        resolver=collection_fields.topic_events, description="This topic's events."
+    )
+    people = strawberry.field(
+        resolver=collection_fields.topic_people, description="This topic's people."
+    )
+    organizations = strawberry.field(
+        resolver=collection_fields.topic_organizations, description="This topic's organizations."
+    )
+    learning_resources = strawberry.field(
+        resolver=collection_fields.topic_learning_resources,
+        description="This topic's learning resources.",
+    )
+    facets = strawberry.field(
+        resolver=collection_fields.topic_facets,
+        description="Counts over this topic's part of a collection (not ARTICLE: see "
+        "`articleFacets(filter: {topic})`).",
     )
 
     @classmethod

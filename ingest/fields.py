@@ -116,6 +116,38 @@ class Fields:
             )
         return result
 
+    def number(self, m: dict[str, Any], key: str, prefix: str) -> float | None:
+        value = m.get(key)
+        if value is None:
+            return None
+        if type(value) in (int, float):
+            return float(value)
+        raise self.fail(m, key, _join(prefix, key), str(expect("a number", value)))
+
+    def mapping(self, m: dict[str, Any], key: str, prefix: str) -> dict[str, Any]:
+        """A nested mapping (`twitter`, `ratings`); empty when absent."""
+        value = m.get(key)
+        if value is None:
+            return {}
+        if type(value) is not dict:
+            raise self.fail(m, key, _join(prefix, key), str(expect("a mapping", value)))
+        return value
+
+    def strings(self, m: dict[str, Any], key: str, prefix: str) -> tuple[str, ...]:
+        """A list of non-empty strings, stripped, in order (repeats kept)."""
+        items = self._list(m, key, prefix)
+        for index, item in enumerate(items):
+            if type(item) is not str or not item.strip():
+                message = str(expect("a non-empty string", item))
+                raise self.fail(items, index, f"{_join(prefix, key)}[{index}]", message)
+        return tuple(item.strip() for item in items)
+
+    def mappings(self, m: dict[str, Any], key: str, prefix: str) -> list[dict[str, Any]]:
+        """A list whose every item is a mapping (`videos`, `provider.authors`)."""
+        items = self._list(m, key, prefix)
+        base = _join(prefix, key)
+        return [self._item_mapping(items, i, f"{base}[{i}]") for i in range(len(items))]
+
     def _list(self, m: dict[str, Any], key: str, prefix: str) -> list[Any]:
         value = m.get(key)
         if value is None:

@@ -7,6 +7,7 @@ this module are `ArticleError` (with path, line, column and field) and `NotAnArt
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from yaml.nodes import MappingNode
@@ -62,6 +63,11 @@ def decode_article(
     data: bytes, *, path: str, limits: ParseLimits = _DEFAULT_LIMITS
 ) -> ArticleRecord:
     """Decode UTF-8 (a BOM is dropped) and parse; bad UTF-8 is reported at its first bad byte."""
+    return _parse_text(decode_text(data, path=path, limits=limits), path, limits)
+
+
+def decode_text(data: bytes, *, path: str, limits: ParseLimits = _DEFAULT_LIMITS) -> str:
+    """A file's bytes as text, or an `ArticleError` at the first byte that is not UTF-8."""
     if len(data) > limits.max_bytes:
         raise _too_large(path, limits)
     bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
@@ -72,7 +78,7 @@ def decode_article(
         offset = bom + exc.start
         message = f"not valid UTF-8 (byte 0x{data[offset]:02x} at offset {offset})"
         raise ArticleError(ErrorRecord(path, message, line, column)) from None
-    return _parse_text(text, path, limits)
+    return text
 
 
 def parse_article(text: str, *, path: str, limits: ParseLimits = _DEFAULT_LIMITS) -> ArticleRecord:
@@ -93,6 +99,24 @@ def parse_article(text: str, *, path: str, limits: ParseLimits = _DEFAULT_LIMITS
 
 
 def _parse_text(text: str, path: str, limits: ParseLimits) -> ArticleRecord:
+    loaded = load_front_matter(text, path, limits, required_key="title")
+    return _article(loaded.fields, loaded.data, path, loaded.body, loaded.warnings)
+
+
+@dataclass(frozen=True, slots=True)
+class FrontMatter:
+    """A file's front matter as values (with their YAML positions) and its Markdown body."""
+
+    fields: Fields
+    data: dict[str, Any]
+    body: str
+    warnings: tuple[str, ...]
+
+
+def load_front_matter(
+    text: str, path: str, limits: ParseLimits, *, required_key: str | None
+) -> FrontMatter:
+    """Split and load the front matter; `NotAnArticle` without it (or without `required_key`)."""
     text = normalise_newlines(text)
     try:
         sections = split_front_matter(text)
@@ -114,19 +138,20 @@ def _parse_text(text: str, path: str, limits: ParseLimits) -> ArticleRecord:
         )
         # Files without a title are skipped before their values are built, so a profile's
         # odd values never turn a skip into an error.
-        if root is None or (type(root) is MappingNode and not has_key(root, "title")):
-            raise NotAnArticle(SkipRecord(path, "front matter has no title"))
+        if root is None:
+            raise NotAnArticle(SkipRecord(path, f"front matter has no {required_key or 'keys'}"))
+        if required_key and type(root) is MappingNode and not has_key(root, required_key):
+            raise NotAnArticle(SkipRecord(path, f"front matter has no {required_key}"))
         loaded = build_values(root, max_depth=limits.max_depth, allow_aliases=limits.allow_aliases)
     except YamlProblem as problem:
         line, column = (None, None) if problem.index is None else locate(problem.index)
         record = ErrorRecord(path, problem.message, line, column, problem.field)
         raise ArticleError(record) from None
-    fields = Fields(path, loaded.nodes, locate)
     warnings = tuple(
         f"line {locate(index)[0]}: duplicate key {name!r} (the last value wins)"
         for index, name in loaded.duplicates
     )
-    return _article(fields, loaded.data, path, sections.body, warnings)
+    return FrontMatter(Fields(path, loaded.nodes, locate), loaded.data, sections.body, warnings)
 
 
 def _article(

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from newsgraph.db.records import ErrorRecord, FileOutcome, FileStamp
 from newsgraph.db.writes import BatchResult, Writer
+from newsgraph.ingest.collections import DEFAULT_COLLECTIONS, CollectionRules
+from newsgraph.ingest.entries import decode_entry
 from newsgraph.ingest.errors import ArticleError, NotAnArticle
 from newsgraph.ingest.files import read_file, stored_path
 from newsgraph.ingest.limits import ParseLimits
@@ -53,8 +55,10 @@ class Gone:
 Result = FileOutcome | FileStamp | Gone
 
 
-def process_file(root: Path, job: Job, limits: ParseLimits) -> Result:
-    """Read, hash and parse one file. Never raises: every failure is an outcome."""
+def process_file(
+    root: Path, job: Job, limits: ParseLimits, collections: CollectionRules = DEFAULT_COLLECTIONS
+) -> Result:
+    """Read, hash and parse one file as its collection. Never raises: failures are outcomes."""
     if stored_path(job.relpath) != job.relpath:
         # The path is the article's identity and is served as text: a name that is not UTF-8
         # cannot be stored or served faithfully, so the file is an error, never read.
@@ -72,7 +76,11 @@ def process_file(root: Path, job: Job, limits: ParseLimits) -> Result:
         return FileOutcome(stamp=_unread_stamp(job), error=record)
     if job.known_sha256 == stamp.sha256:
         return stamp  # touched but not changed: no parse, no write beyond the stamp
+    collection = collections.collection_for(job.relpath)
     try:
+        if collection is not None:
+            entry = decode_entry(data, path=job.relpath, collection=collection, limits=limits)
+            return FileOutcome(stamp=stamp, entry=entry)
         article = decode_article(data, path=job.relpath, limits=limits)
     except NotAnArticle as skip:
         return FileOutcome(stamp=stamp, skip=skip.record)
@@ -91,8 +99,10 @@ def _unread_stamp(job: Job) -> FileStamp:
     return FileStamp(path=path, size=job.size, mtime_ns=job.mtime_ns, sha256="")
 
 
-def _process_chunk(root: Path, jobs: Sequence[Job], limits: ParseLimits) -> list[Result]:
-    return [process_file(root, job, limits) for job in jobs]
+def _process_chunk(
+    root: Path, jobs: Sequence[Job], limits: ParseLimits, collections: CollectionRules
+) -> list[Result]:
+    return [process_file(root, job, limits, collections) for job in jobs]
 
 
 def _chunks(jobs: Sequence[Job], size: int) -> Iterator[Sequence[Job]]:
@@ -112,7 +122,9 @@ class Pipeline:
         workers: int | None = None,
         batch_size: int = 2000,
         batch_seconds: float = 0.25,
+        collections: CollectionRules = DEFAULT_COLLECTIONS,
     ) -> None:
+        self.collections = collections
         self.root = root
         self.writer = writer
         self.limits = limits or ParseLimits()
@@ -138,7 +150,7 @@ class Pipeline:
     def _results(self, jobs: Sequence[Job]) -> Iterator[Result]:
         if len(jobs) < POOL_THRESHOLD or self.workers <= 1:
             for job in jobs:
-                yield process_file(self.root, job, self.limits)
+                yield process_file(self.root, job, self.limits, self.collections)
             return
         executor = self._executor()
         # A bounded window of in-flight chunks keeps memory flat however many files there are;
@@ -146,7 +158,9 @@ class Pipeline:
         window = self.workers * 4 + self.batch_size // CHUNK_SIZE
         futures: deque[Future[list[Result]]] = deque()
         for chunk in _chunks(jobs, CHUNK_SIZE):
-            futures.append(executor.submit(_process_chunk, self.root, chunk, self.limits))
+            futures.append(
+                executor.submit(_process_chunk, self.root, chunk, self.limits, self.collections)
+            )
             if len(futures) >= window:
                 yield from futures.popleft().result()
         while futures:

@@ -58,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("directory", type=Path, help="folder to write into (created if missing)")
     demo.add_argument("--count", type=int, default=500, help="number of articles (default 500)")
     demo.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    demo.add_argument(
+        "--entries", type=int, default=0,
+        help="also write N events, people, organizations and learning resources (default 0)",
+    )  # fmt: skip
 
     serve = commands.add_parser("serve", help="reconcile, watch and serve the GraphQL API")
     _add_setting_flags(serve, "serve")
@@ -114,9 +118,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _demo_content(args: argparse.Namespace) -> int:
     from newsgraph.demo import write_demo_content
+    from newsgraph.demo_collections import write_demo_collections
 
     written = write_demo_content(args.directory, count=args.count, seed=args.seed)
     print(f"wrote {len(written)} articles to {args.directory}")
+    if args.entries:
+        entries = write_demo_collections(
+            args.directory, per_collection=args.entries, seed=args.seed
+        )
+        print(f"wrote {len(entries)} collection files to {args.directory}")
     return EXIT_OK
 
 

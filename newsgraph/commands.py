@@ -14,7 +14,7 @@ from newsgraph.ingest.files import walk
 from newsgraph.ingest.pipeline import Job, Pipeline, process_file
 from newsgraph.ingest.scan import ContentRootMissing, ScanSummary, reconcile
 from newsgraph.logs import report_file_error
-from newsgraph.pipeline import open_pipeline, parse_limits
+from newsgraph.pipeline import collection_rules, open_pipeline, parse_limits
 from newsgraph.progress import Progress
 from newsgraph.serve import run_server
 from newsgraph.watching import run_watch as watch
@@ -62,22 +62,25 @@ def run_check(settings: Settings, args: argparse.Namespace) -> int:
         print(f"newsgraph: error: {args.directory} is not a folder", file=sys.stderr)
         return 2
     limits = parse_limits(settings)
-    counts = {"articles": 0, "skipped": 0, "errors": 0}
+    rules = collection_rules(settings)
+    counts = {"articles": 0, "entries": 0, "skipped": 0, "errors": 0}
     for relpath, size, mtime_ns in sorted(walk(root, settings.include, settings.exclude)):
-        outcome = process_file(root, Job(relpath, None, size, mtime_ns), limits)
-        article = getattr(outcome, "article", None)
+        outcome = process_file(root, Job(relpath, None, size, mtime_ns), limits, rules)
+        record = getattr(outcome, "article", None) or getattr(outcome, "entry", None)
         error = getattr(outcome, "error", None)
-        if article is not None:
-            counts["articles"] += 1
-            for warning in article.warnings:
+        if record is not None:
+            counts["entries" if getattr(outcome, "entry", None) else "articles"] += 1
+            for warning in record.warnings:
                 print(f"{relpath}: warning: {warning}")
         elif error is not None:
             counts["errors"] += 1
             print(error)
         else:
             counts["skipped"] += 1
+    # Entries are named only when there are some, so an article-only site reads as before.
+    entries = f"{counts['entries']} entries, " if counts["entries"] else ""
     print(
-        f"check: {counts['articles']} articles, {counts['skipped']} skipped, "
+        f"check: {counts['articles']} articles, {entries}{counts['skipped']} skipped, "
         f"{counts['errors']} errors"
     )
     return 1 if counts["errors"] else 0

@@ -39,6 +39,12 @@ class Settings:
     port: int = 8000
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    collections: tuple[str, ...] = (
+        "_events/**=event",
+        "_people/**=person",
+        "_companies/**=organization",
+        "_learning/**=learning",
+    )
     workers: int = 1
     parse_workers: int = 0
     max_file_bytes: int = 1_048_576
@@ -126,6 +132,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("port", "TCP port to serve on", ("serve", "config")),
     Setting("include", "only files matching this glob (repeatable)", (*_READ, "check", "config")),
     Setting("exclude", "skip files matching this glob (repeatable)", (*_READ, "check", "config")),
+    Setting("collections", "GLOB=COLLECTION rules, first match wins; others are articles "
+            "(repeatable)", (*_READ, "check", "config")),
     Setting("workers", "API processes of `serve` sharing the port (more than 1: the watcher "
             "writes in a process of its own); 0 = one per core", ("serve", "config")),
     Setting("parse_workers", "parse processes; 0 = one per core", (*_READ, "config")),

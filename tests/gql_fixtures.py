@@ -185,8 +185,9 @@ def newsroom(
     (content_dir / "_news" / "2024-03-04-broken.md").write_text(
         "---\ntitle: Broken\npublishedDateTime: [unclosed\n---\n", encoding="utf-8"
     )
-    (content_dir / "_people").mkdir()
-    (content_dir / "_people" / "ada.md").write_text("---\nname: Ada\n---\n", encoding="utf-8")
+    # A file with front matter but no title, outside every collection folder: skipped.
+    (content_dir / "notes").mkdir()
+    (content_dir / "notes" / "ada.md").write_text("---\nname: Ada\n---\n", encoding="utf-8")
     ingest()
     return {
         "robots": "_news/2024-03-01-robots.md",

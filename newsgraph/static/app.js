@@ -143,7 +143,13 @@ function chooseTopic(name) {
   }
   select.value = name;
   state.topic = name;
+  announceTopic();
   loadArticles();
+}
+
+// The topic view (topic.js) shows the chosen topic's other collections.
+function announceTopic() {
+  document.dispatchEvent(new CustomEvent("newsgraph:topic", { detail: state.topic }));
 }
 
 function matchesTopic(article) {
@@ -269,6 +275,7 @@ function start() {
   $("controls").addEventListener("submit", (event) => event.preventDefault());
   $("topic").addEventListener("change", (event) => {
     state.topic = event.target.value;
+    announceTopic();
     loadArticles();
   });
   loadTopics();
