@@ -9,11 +9,18 @@ from typing import Generic, TypeVar
 
 from newsgraph.db.articles import search_condition
 from newsgraph.db.filters import ArticleFilterSpec, compile_filter
-from newsgraph.db.rows import PROVIDER_COLUMNS, TOPIC_COLUMNS, ProviderRow, TopicRow
+from newsgraph.db.rows import (
+    PROVIDER_COLUMNS,
+    TOPIC_COLUMNS,
+    ProviderRow,
+    ResultColumns,
+    TopicRow,
+)
 from newsgraph.db.sql import Params
 
 P = TypeVar("P", bound=ProviderRow)
 T = TypeVar("T", bound=TopicRow)
+R = TypeVar("R")
 
 
 @dataclass(slots=True)
@@ -43,24 +50,24 @@ def article_facets(
         f"SELECT count(*) FROM articles a WHERE {where}",  # noqa: S608
         values,
     ).fetchone()[0]
-    topics = [
-        (topic(*row[:4]), row[4])
-        for row in conn.execute(
+    topics = _counted(
+        conn.execute(
             f"SELECT {TOPIC_COLUMNS}, count(*) AS n FROM articles a "  # noqa: S608
             "JOIN article_topics at ON at.article_id = a.id JOIN topics t ON t.id = at.topic_id "
             f"WHERE {where} GROUP BY t.id ORDER BY n DESC, t.key LIMIT {cap}",
             values,
-        )
-    ]
-    providers = [
-        (provider(*row[:4]), row[4])
-        for row in conn.execute(
+        ),
+        topic,
+    )
+    providers = _counted(
+        conn.execute(
             f"SELECT {PROVIDER_COLUMNS}, count(*) AS n FROM articles a "  # noqa: S608
             f"JOIN providers p ON p.id = a.provider_id WHERE {where} "
             f"GROUP BY p.id ORDER BY n DESC, p.domain LIMIT {cap}",
             values,
-        )
-    ]
+        ),
+        provider,
+    )
     months = conn.execute(
         f"SELECT substr(a.published_at, 1, 7) AS month, count(*) FROM articles a "  # noqa: S608
         f"WHERE {where} GROUP BY month ORDER BY month DESC",
@@ -75,3 +82,10 @@ def article_facets(
         )
     ]
     return Facets(total, topics, providers, months, published)
+
+
+def _counted(cursor: sqlite3.Cursor, make: type[R]) -> list[tuple[R, int]]:
+    """(row, n) pairs of a GROUP BY that counts as `n`."""
+    columns = ResultColumns(cursor)
+    read, count = columns.reader(make), columns.value("n")
+    return [(read(row), count(row)) for row in cursor]
