@@ -8,6 +8,7 @@ from functools import partial
 import strawberry
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from newsgraph.gql.execution import FastExecutor
 from newsgraph.gql.masking import MaskInternalErrors
@@ -24,17 +25,19 @@ def build_schema(
     extensions: Sequence[Callable[[], SchemaExtension]] = (),
     *,
     guards: Sequence[Callable[[], SchemaExtension]] = (),
+    executor: type[StrawberryGraphQLCoreExecutionContext] = FastExecutor,
 ) -> strawberry.Schema:
     """The schema; `extensions` are added after ours (the app passes its metrics here).
 
     `guards` (the query limits of `gql.limits`) come first: their parse hook must wrap the
     parser cache's, and their validation rules must be in place before validation runs.
+    `executor` is replaceable so tests can compare the fast executor with Strawberry's own.
     """
     return strawberry.Schema(
         query=Query,
         subscription=Subscription,
         types=[Article, Provider, Topic],
-        execution_context_class=FastExecutor,
+        execution_context_class=executor,
         config=StrawberryConfig(scalar_map=SCALARS),  # type: ignore[arg-type]
         extensions=[
             *guards,

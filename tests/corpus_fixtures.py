@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from newsgraph.db.connection import open_writer
+from newsgraph.db.pool import ReaderPool
 from newsgraph.db.writes import Writer
 from newsgraph.ingest.pipeline import Pipeline
 from newsgraph.ingest.scan import reconcile
@@ -29,3 +30,12 @@ def corpus_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         conn.close()
     assert summary.new > 100, summary
     yield path
+
+
+@pytest.fixture
+def corpus_pool(corpus_db: Path) -> Iterator[ReaderPool]:
+    """Reader threads over the corpus database, stopped after the test."""
+    readers = ReaderPool(corpus_db, threads=2)
+    readers.open()
+    yield readers
+    readers.close()
