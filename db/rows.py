@@ -21,6 +21,8 @@ from dataclasses import dataclass, fields
 from operator import itemgetter
 from typing import Any, TypeVar
 
+from newsgraph.db.convert import headings_from_json
+from newsgraph.db.records import HeadingRecord
 from newsgraph.db.sql import column, quote_identifier
 
 Row = TypeVar("Row")
@@ -100,11 +102,20 @@ class ArticleRow:
     image_count: int
     created_at: str
     updated_at: str
+    html: str
+    headings_json: str
+    word_count: int
+    reading_time_minutes: int
 
     @property
     def extra(self) -> Any:
         """The keys the format does not name, decoded only when asked for."""
         return json.loads(self.extra_json)
+
+    @property
+    def headings(self) -> tuple[HeadingRecord, ...]:
+        """The rendered body's headings, decoded only when asked for."""
+        return headings_from_json(self.headings_json)
 
 
 @dataclass(slots=True)
@@ -170,7 +181,7 @@ class IngestStatusRow:
     last_ingest_at: str | None
 
 
-ARTICLE_COLUMNS = select_list(ArticleRow, "a", extra_json="extra")
+ARTICLE_COLUMNS = select_list(ArticleRow, "a", extra_json="extra", headings_json="headings")
 PROVIDER_COLUMNS = select_list(ProviderRow, "p")
 TOPIC_COLUMNS = select_list(TopicRow, "t")
 IMAGE_COLUMNS = select_list(ImageRow, "i")

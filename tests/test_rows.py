@@ -18,7 +18,7 @@ from tests.corpus_fixtures import corpus_db
 __all__ = ["corpus_db"]
 
 # Fields named differently from the column they are read from.
-_STORED_AS = {"extra_json": "extra"}
+_STORED_AS = {"extra_json": "extra", "headings_json": "headings"}
 
 
 @pytest.fixture
