@@ -17,7 +17,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from newsgraph.db import keyset
 from newsgraph.db.filters import ArticleFilterSpec, compile_filter
-from newsgraph.db.rows import ARTICLE_COLUMNS, ArticleRow
+from newsgraph.db.rows import ARTICLE_COLUMNS, ArticleRow, ResultColumns
 from newsgraph.db.search import SearchSyntaxError
 from newsgraph.db.sql import Params, column
 
@@ -25,7 +25,6 @@ A = TypeVar("A", bound=ArticleRow)
 OrderField = Literal["published_at", "quality", "heat", "title", "relevance"]
 
 _NULLABLE = {"quality", "heat"}
-_WIDTH = ARTICLE_COLUMNS.count(",") + 1
 _RANKED = (
     "(SELECT rowid AS id, bm25(articles_fts, 10.0, 4.0, 1.0, 2.0, 5.0) AS rank "
     "FROM articles_fts WHERE articles_fts MATCH {match}) m JOIN articles a ON a.id = m.id"
@@ -92,19 +91,25 @@ def article_page(
     where = [compile_filter(query.filter, params)]
     if query.cursor is not None:
         where.append(keyset.after(read_keys, query.cursor, params))
-    key_columns = ", ".join(key.expr for key in keys)
+    key_names = [f"sort_{index}" for index in range(len(keys))]
+    key_columns = ", ".join(
+        f"{key.expr} AS {name}" for key, name in zip(keys, key_names, strict=True)
+    )
     sql = (
         f"SELECT {ARTICLE_COLUMNS}, {key_columns} FROM {source} "  # noqa: S608
         f"WHERE {' AND '.join(where)} ORDER BY {keyset.order_by(read_keys)} "
         f"LIMIT {params.add(query.limit + 1)}"
     )
-    fetched = execute_search(conn, sql, params.values, query.match).fetchall()
+    cursor = execute_search(conn, sql, params.values, query.match)
+    columns = ResultColumns(cursor)
+    read, sort_key = columns.reader(make), columns.values(*key_names)
+    fetched = cursor.fetchall()
     more = len(fetched) > query.limit
     fetched = fetched[: query.limit]
     if query.backward:
         fetched.reverse()
-    rows = [make(*row[:_WIDTH]) for row in fetched]
-    row_keys = [tuple(row[_WIDTH:]) for row in fetched]
+    rows = [read(row) for row in fetched]
+    row_keys = [sort_key(row) for row in fetched]
     page: ArticlePage[A] = ArticlePage(rows, row_keys, has_next=more, has_previous=False)
     if query.backward:
         page.has_previous, page.has_next = more, _beyond_page(conn, query, keys, row_keys, True)

@@ -9,11 +9,18 @@ from typing import Generic, TypeVar
 
 from newsgraph.db.articles import execute_search, search_condition
 from newsgraph.db.filters import ArticleFilterSpec, compile_filter
-from newsgraph.db.rows import PROVIDER_COLUMNS, TOPIC_COLUMNS, ProviderRow, TopicRow
+from newsgraph.db.rows import (
+    PROVIDER_COLUMNS,
+    TOPIC_COLUMNS,
+    ProviderRow,
+    ResultColumns,
+    TopicRow,
+)
 from newsgraph.db.sql import Params
 
 P = TypeVar("P", bound=ProviderRow)
 T = TypeVar("T", bound=TopicRow)
+R = TypeVar("R")
 
 
 @dataclass(slots=True)
@@ -46,22 +53,22 @@ def article_facets(
     total: int = run(
         f"SELECT count(*) FROM articles a WHERE {where}",  # noqa: S608
     ).fetchone()[0]
-    topics = [
-        (topic(*row[:4]), row[4])
-        for row in run(
+    topics = _counted(
+        run(
             f"SELECT {TOPIC_COLUMNS}, count(*) AS n FROM articles a "  # noqa: S608
             "JOIN article_topics at ON at.article_id = a.id JOIN topics t ON t.id = at.topic_id "
             f"WHERE {where} GROUP BY t.id ORDER BY n DESC, t.key LIMIT {cap}"
-        )
-    ]
-    providers = [
-        (provider(*row[:4]), row[4])
-        for row in run(
+        ),
+        topic,
+    )
+    providers = _counted(
+        run(
             f"SELECT {PROVIDER_COLUMNS}, count(*) AS n FROM articles a "  # noqa: S608
             f"JOIN providers p ON p.id = a.provider_id WHERE {where} "
             f"GROUP BY p.id ORDER BY n DESC, p.domain LIMIT {cap}"
-        )
-    ]
+        ),
+        provider,
+    )
     months = run(
         f"SELECT substr(a.published_at, 1, 7) AS month, count(*) FROM articles a "  # noqa: S608
         f"WHERE {where} GROUP BY month ORDER BY month DESC"
@@ -74,3 +81,10 @@ def article_facets(
         )
     ]
     return Facets(total, topics, providers, months, published)
+
+
+def _counted(cursor: sqlite3.Cursor, make: type[R]) -> list[tuple[R, int]]:
+    """(row, n) pairs of a GROUP BY that counts as `n`."""
+    columns = ResultColumns(cursor)
+    read, count = columns.reader(make), columns.value("n")
+    return [(read(row), count(row)) for row in cursor]

@@ -8,7 +8,13 @@ from typing import Any, Literal, TypeVar
 
 from newsgraph.db import keyset
 from newsgraph.db.convert import fold_case
-from newsgraph.db.rows import PROVIDER_COLUMNS, TOPIC_COLUMNS, ProviderRow, TopicRow
+from newsgraph.db.rows import (
+    PROVIDER_COLUMNS,
+    TOPIC_COLUMNS,
+    ProviderRow,
+    ResultColumns,
+    TopicRow,
+)
 from newsgraph.db.sql import Params
 
 P = TypeVar("P", bound=ProviderRow)
@@ -100,14 +106,12 @@ def _page(
     if cursor is not None:
         where += " AND " + keyset.after(keys, cursor, params)
     sql = (
-        f"SELECT {columns}, {key_expr}, {id_expr} FROM {table} WHERE {where} "  # noqa: S608
-        f"ORDER BY {keyset.order_by(keys)} LIMIT {params.add(limit + 1)}"
+        f"SELECT {columns}, {key_expr} AS sort_key, {id_expr} AS sort_id FROM {table} "  # noqa: S608
+        f"WHERE {where} ORDER BY {keyset.order_by(keys)} LIMIT {params.add(limit + 1)}"
     )
-    fetched = conn.execute(sql, params.values).fetchall()
-    width = columns.count(",") + 1
+    statement = conn.execute(sql, params.values)
+    result = ResultColumns(statement)
+    read, sort_key = result.reader(make), result.values("sort_key", "sort_id")
+    fetched = statement.fetchall()
     page = fetched[:limit]
-    return (
-        [make(*row[:width]) for row in page],
-        [tuple(row[width:]) for row in page],
-        len(fetched) > limit,
-    )
+    return [read(row) for row in page], [sort_key(row) for row in page], len(fetched) > limit

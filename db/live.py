@@ -11,10 +11,8 @@ import sqlite3
 from collections.abc import Collection
 
 from newsgraph.db.filters import ArticleFilterSpec, compile_filter
-from newsgraph.db.rows import IngestErrorRow
+from newsgraph.db.rows import INGEST_ERROR_COLUMNS, IngestErrorRow, ResultColumns
 from newsgraph.db.sql import Params
-
-_ERROR_COLUMNS = 'path, line, "column", field, message, first_seen, last_seen'
 
 
 def matching_article_ids(
@@ -47,8 +45,9 @@ def ingest_error_fingerprint(conn: sqlite3.Connection) -> tuple[int, str | None]
 
 def all_ingest_errors(conn: sqlite3.Connection) -> dict[str, IngestErrorRow]:
     """Every open ingest error by path."""
-    rows = conn.execute(f"SELECT {_ERROR_COLUMNS} FROM ingest_errors")  # noqa: S608
-    return {row[0]: IngestErrorRow(*row) for row in rows}
+    cursor = conn.execute(f"SELECT {INGEST_ERROR_COLUMNS} FROM ingest_errors e")  # noqa: S608
+    read = ResultColumns(cursor).reader(IngestErrorRow)
+    return {error.path: error for error in map(read, cursor)}
 
 
 def prune_changes(conn: sqlite3.Connection, *, keep_after: int) -> int:

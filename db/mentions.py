@@ -14,11 +14,10 @@ from typing import Any, TypeVar
 
 from newsgraph.db import keyset
 from newsgraph.db.reads import keys_param
-from newsgraph.db.rows import ARTICLE_COLUMNS, ArticleRow
+from newsgraph.db.rows import ARTICLE_COLUMNS, ArticleRow, ResultColumns
 from newsgraph.db.sql import Params
 
 A = TypeVar("A", bound=ArticleRow)
-_WIDTH = ARTICLE_COLUMNS.count(",") + 1
 _KEYS = [keyset.Key("a.published_at", descending=True), keyset.Key("a.id", descending=True)]
 
 
@@ -34,21 +33,31 @@ def mentioned_by(
     params = Params()
     where = "1" if cursor is None else keyset.after(_KEYS, cursor, params)
     sql = (
-        f"SELECT * FROM (SELECT m.web_url, {ARTICLE_COLUMNS}, row_number() OVER ("  # noqa: S608
-        "PARTITION BY m.web_url ORDER BY a.published_at DESC, a.id DESC) AS n "
+        f"SELECT * FROM (SELECT m.web_url AS mentioned_url, {ARTICLE_COLUMNS}, "  # noqa: S608
+        "row_number() OVER ("
+        "PARTITION BY m.web_url ORDER BY a.published_at DESC, a.id DESC) AS rank_in_url "
         "FROM (SELECT DISTINCT web_url, article_id FROM related "
         f"WHERE web_url IN (SELECT value FROM json_each({params.add(keys_param(urls))}))) m "
-        f"JOIN articles a ON a.id = m.article_id WHERE {where}) WHERE n <= {params.add(limit + 1)}"
+        f"JOIN articles a ON a.id = m.article_id WHERE {where}) "
+        f"WHERE rank_in_url <= {params.add(limit + 1)}"
     )
     found: dict[str, tuple[list[A], list[tuple[Any, ...]], bool]] = defaultdict(
         lambda: ([], [], False)
     )
-    for row in conn.execute(sql, params.values):
-        rows, keys, _more = found[row[0]]
-        if row[-1] > limit:
-            found[row[0]] = (rows, keys, True)
+    statement = conn.execute(sql, params.values)
+    columns = ResultColumns(statement)
+    url_of, rank_of, read = (
+        columns.value("mentioned_url"),
+        columns.value("rank_in_url"),
+        columns.reader(make),
+    )
+    for row in statement:
+        url = url_of(row)
+        rows, keys, _more = found[url]
+        if rank_of(row) > limit:
+            found[url] = (rows, keys, True)
             continue
-        article = make(*row[1 : _WIDTH + 1])
+        article = read(row)
         rows.append(article)
         keys.append((article.published_at, article.id))
     return dict(found)

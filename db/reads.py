@@ -20,6 +20,7 @@ import orjson
 
 from newsgraph.db.rows import (
     ARTICLE_COLUMNS,
+    IMAGE_COLUMNS,
     PROVIDER_COLUMNS,
     RELATED_COLUMNS,
     TOPIC_COLUMNS,
@@ -27,6 +28,7 @@ from newsgraph.db.rows import (
     ImageRow,
     ProviderRow,
     RelatedRow,
+    ResultColumns,
     TopicRow,
 )
 
@@ -34,8 +36,7 @@ A = TypeVar("A", bound=ArticleRow)
 P = TypeVar("P", bound=ProviderRow)
 T = TypeVar("T", bound=TopicRow)
 R = TypeVar("R", bound=RelatedRow)
-
-_IMAGE_COLUMNS = "url, width, height, is_cached, title"
+RowT = TypeVar("RowT")
 
 
 def keys_param(keys: Iterable[object]) -> bytes:
@@ -48,7 +49,7 @@ def keys_param(keys: Iterable[object]) -> bytes:
 
 def articles_by_ids(conn: sqlite3.Connection, ids: Sequence[int], make: type[A]) -> dict[int, A]:
     sql = f"SELECT {ARTICLE_COLUMNS} FROM articles a WHERE a.id IN (SELECT value FROM json_each(?))"  # noqa: S608
-    return {row[0]: make(*row) for row in conn.execute(sql, [keys_param(ids)])}
+    return {article.id: article for article in _read(conn, sql, [keys_param(ids)], make)}
 
 
 def articles_by_paths(
@@ -57,7 +58,7 @@ def articles_by_paths(
     sql = (
         f"SELECT {ARTICLE_COLUMNS} FROM articles a WHERE a.path IN (SELECT value FROM json_each(?))"  # noqa: S608
     )
-    return {row[1]: make(*row) for row in conn.execute(sql, [keys_param(paths)])}
+    return {article.path: article for article in _read(conn, sql, [keys_param(paths)], make)}
 
 
 def articles_by_web_urls(
@@ -70,7 +71,7 @@ def articles_by_web_urls(
         "WHERE a.web_url IN (SELECT value FROM json_each(?)) ORDER BY a.web_url, a.path DESC"
     )
     # Later rows overwrite earlier ones: with `path DESC`, the smallest path is written last.
-    return {row[9]: make(*row) for row in conn.execute(sql, [keys_param(urls)])}
+    return {article.web_url: article for article in _read(conn, sql, [keys_param(urls)], make)}
 
 
 def article_images(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, list[ImageRow]]:
@@ -87,7 +88,7 @@ def provider_images(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, l
 
 _IMAGE_SQL = {
     table: (
-        f"SELECT {owner}, {_IMAGE_COLUMNS} FROM {table} "  # noqa: S608
+        f"SELECT i.{owner} AS owner, {IMAGE_COLUMNS} FROM {table} i "  # noqa: S608
         f"WHERE {owner} IN (SELECT value FROM json_each(?)) ORDER BY {owner}, position"
     )
     for table, owner in (
@@ -102,8 +103,11 @@ def _images(
     conn: sqlite3.Connection, table: str, owner: str, ids: Sequence[int]
 ) -> dict[int, list[ImageRow]]:
     found: dict[int, list[ImageRow]] = defaultdict(list)
-    for row in conn.execute(_IMAGE_SQL[table], [keys_param(ids)]):
-        found[row[0]].append(ImageRow(*row[1:]))
+    cursor = conn.execute(_IMAGE_SQL[table], [keys_param(ids)])
+    columns = ResultColumns(cursor)
+    owner_of, image = columns.value("owner"), columns.reader(ImageRow)
+    for row in cursor:
+        found[owner_of(row)].append(image(row))
     return found
 
 
@@ -112,14 +116,17 @@ def article_topics(
 ) -> dict[int, list[T]]:
     """Each article's topics in the order its file lists them."""
     sql = (
-        f"SELECT at.article_id, {TOPIC_COLUMNS} FROM article_topics at "  # noqa: S608
+        f"SELECT at.article_id AS owner, {TOPIC_COLUMNS} FROM article_topics at "  # noqa: S608
         "JOIN topics t ON t.id = at.topic_id "
         "WHERE at.article_id IN (SELECT value FROM json_each(?)) "
         "ORDER BY at.article_id, at.position"
     )
     found: dict[int, list[T]] = defaultdict(list)
-    for row in conn.execute(sql, [keys_param(ids)]):
-        found[row[0]].append(make(*row[1:]))
+    cursor = conn.execute(sql, [keys_param(ids)])
+    columns = ResultColumns(cursor)
+    owner_of, topic = columns.value("owner"), columns.reader(make)
+    for row in cursor:
+        found[owner_of(row)].append(topic(row))
     return found
 
 
@@ -130,8 +137,8 @@ def related_of(conn: sqlite3.Connection, ids: Sequence[int], make: type[R]) -> d
         "WHERE r.article_id IN (SELECT value FROM json_each(?)) ORDER BY r.article_id, r.position"
     )
     found: dict[int, list[R]] = defaultdict(list)
-    for row in conn.execute(sql, [keys_param(ids)]):
-        found[row[1]].append(make(*row))
+    for related in _read(conn, sql, [keys_param(ids)], make):
+        found[related.article_id].append(related)
     return found
 
 
@@ -142,7 +149,7 @@ def providers_by_ids(conn: sqlite3.Connection, ids: Sequence[int], make: type[P]
     sql = (
         f"SELECT {PROVIDER_COLUMNS} FROM providers p WHERE p.id IN (SELECT value FROM json_each(?))"  # noqa: S608
     )
-    return {row[0]: make(*row) for row in conn.execute(sql, [keys_param(ids)])}
+    return {provider.id: provider for provider in _read(conn, sql, [keys_param(ids)], make)}
 
 
 def providers_by_domains(
@@ -153,13 +160,14 @@ def providers_by_domains(
         f"SELECT {PROVIDER_COLUMNS} FROM providers p "  # noqa: S608
         "WHERE p.domain IN (SELECT value FROM json_each(?))"
     )
-    return {row[1]: make(*row) for row in conn.execute(sql, [keys_param(domains)])}
+    found = _read(conn, sql, [keys_param(domains)], make)
+    return {provider.domain: provider for provider in found}
 
 
 def topics_by_keys(conn: sqlite3.Connection, keys: Sequence[str], make: type[T]) -> dict[str, T]:
     """Topics by `db.convert.topic_key` of their name."""
     sql = f"SELECT {TOPIC_COLUMNS} FROM topics t WHERE t.key IN (SELECT value FROM json_each(?))"  # noqa: S608
-    return {row[1]: make(*row) for row in conn.execute(sql, [keys_param(keys)])}
+    return {topic.key: topic for topic in _read(conn, sql, [keys_param(keys)], make)}
 
 
 def provider_article_counts(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, int]:
@@ -183,7 +191,7 @@ def top_topics_of_providers(
 ) -> dict[int, list[tuple[T, int]]]:
     """The `limit` topics most used by each provider's articles, most used first."""
     sql = (
-        f"SELECT c.provider_id, c.n, {TOPIC_COLUMNS} FROM ("  # noqa: S608
+        f"SELECT c.provider_id AS owner, c.n AS uses, {TOPIC_COLUMNS} FROM ("  # noqa: S608
         " SELECT a.provider_id, at.topic_id, count(*) AS n, row_number() OVER ("
         "  PARTITION BY a.provider_id ORDER BY count(*) DESC, at.topic_id) AS rank"
         " FROM articles a JOIN article_topics at ON at.article_id = a.id"
@@ -191,10 +199,7 @@ def top_topics_of_providers(
         " GROUP BY a.provider_id, at.topic_id"
         ") c JOIN topics t ON t.id = c.topic_id WHERE c.rank <= ? ORDER BY c.provider_id, c.rank"
     )
-    found: dict[int, list[tuple[T, int]]] = defaultdict(list)
-    for row in conn.execute(sql, [keys_param(ids), limit]):
-        found[row[0]].append((make(*row[2:]), row[1]))
-    return found
+    return _ranked_topics(conn.execute(sql, [keys_param(ids), limit]), make)
 
 
 def related_topics_of_topics(
@@ -202,7 +207,7 @@ def related_topics_of_topics(
 ) -> dict[int, list[tuple[T, int]]]:
     """For each topic, the `limit` topics that most often appear on the same articles."""
     sql = (
-        f"SELECT c.topic_id, c.n, {TOPIC_COLUMNS} FROM ("  # noqa: S608
+        f"SELECT c.topic_id AS owner, c.n AS uses, {TOPIC_COLUMNS} FROM ("  # noqa: S608
         " SELECT mine.topic_id, other.topic_id AS other_id, count(*) AS n, row_number() OVER ("
         "  PARTITION BY mine.topic_id ORDER BY count(*) DESC, other.topic_id) AS rank"
         " FROM article_topics mine JOIN article_topics other"
@@ -211,7 +216,23 @@ def related_topics_of_topics(
         " GROUP BY mine.topic_id, other.topic_id"
         ") c JOIN topics t ON t.id = c.other_id WHERE c.rank <= ? ORDER BY c.topic_id, c.rank"
     )
+    return _ranked_topics(conn.execute(sql, [keys_param(ids), limit]), make)
+
+
+def _ranked_topics(cursor: sqlite3.Cursor, make: type[T]) -> dict[int, list[tuple[T, int]]]:
+    """Group (owner, uses, topic) rows by owner, keeping their order."""
+    columns = ResultColumns(cursor)
+    owner_of, uses, topic = columns.value("owner"), columns.value("uses"), columns.reader(make)
     found: dict[int, list[tuple[T, int]]] = defaultdict(list)
-    for row in conn.execute(sql, [keys_param(ids), limit]):
-        found[row[0]].append((make(*row[2:]), row[1]))
+    for row in cursor:
+        found[owner_of(row)].append((topic(row), uses(row)))
     return found
+
+
+def _read(
+    conn: sqlite3.Connection, sql: str, params: Sequence[object], make: type[RowT]
+) -> list[RowT]:
+    """The rows of one statement, each built from its columns by name."""
+    cursor = conn.execute(sql, params)
+    read = ResultColumns(cursor).reader(make)
+    return [read(row) for row in cursor]

@@ -5,21 +5,29 @@ from __future__ import annotations
 import sqlite3
 
 from newsgraph.db import keyset
-from newsgraph.db.rows import IngestErrorRow, IngestStatusRow
+from newsgraph.db.rows import (
+    INGEST_ERROR_COLUMNS,
+    IngestErrorRow,
+    IngestStatusRow,
+    ResultColumns,
+)
 from newsgraph.db.sql import Params
 
 _STATUS = """
-SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM providers),
-       (SELECT count(*) FROM topics), (SELECT count(*) FROM files WHERE state = 'skipped'),
-       (SELECT count(*) FROM ingest_errors), (SELECT max(at) FROM changes)
+SELECT (SELECT count(*) FROM articles) AS article_count,
+       (SELECT count(*) FROM providers) AS provider_count,
+       (SELECT count(*) FROM topics) AS topic_count,
+       (SELECT count(*) FROM files WHERE state = 'skipped') AS skipped_count,
+       (SELECT count(*) FROM ingest_errors) AS error_count,
+       (SELECT max(at) FROM changes) AS last_ingest_at
 """
-_ERROR_COLUMNS = 'e.path, e.line, e."column", e.field, e.message, e.first_seen, e.last_seen'
 _BY_PATH = [keyset.Key("e.path", descending=False)]
 
 
 def ingest_status(conn: sqlite3.Connection) -> IngestStatusRow:
     """Counts of what is stored now; `last_ingest_at` is the newest change (None before any)."""
-    return IngestStatusRow(*conn.execute(_STATUS).fetchone())
+    cursor = conn.execute(_STATUS)
+    return ResultColumns(cursor).reader(IngestStatusRow)(cursor.fetchone())
 
 
 def ingest_errors_page(
@@ -29,10 +37,12 @@ def ingest_errors_page(
     params = Params()
     where = "1" if after_path is None else keyset.after(_BY_PATH, [after_path], params)
     sql = (
-        f"SELECT {_ERROR_COLUMNS} FROM ingest_errors e WHERE {where} "  # noqa: S608
+        f"SELECT {INGEST_ERROR_COLUMNS} FROM ingest_errors e WHERE {where} "  # noqa: S608
         f"ORDER BY e.path LIMIT {params.add(limit + 1)}"
     )
-    rows = [IngestErrorRow(*row) for row in conn.execute(sql, params.values)]
+    cursor = conn.execute(sql, params.values)
+    read = ResultColumns(cursor).reader(IngestErrorRow)
+    rows = [read(row) for row in cursor]
     return rows[:limit], len(rows) > limit
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from graphql import (
     GraphQLBoolean,
@@ -42,7 +43,9 @@ class _Leaf:
 
 
 _MISSING = object()
-_PLANS: dict[int, tuple[GraphQLObjectType, dict[str, _Leaf | None]]] = {}
+# Keyed by the type itself, weakly: a plan lives exactly as long as its schema, so building
+# schemas (tests, reloads) neither leaks them nor reuses a dead type's plan for a new one.
+_PLANS: WeakKeyDictionary[GraphQLObjectType, dict[str, _Leaf | None]] = WeakKeyDictionary()
 
 
 def _leaf(field: GraphQLField) -> _Leaf | None:
@@ -67,11 +70,10 @@ def _leaf(field: GraphQLField) -> _Leaf | None:
 
 
 def _plans(parent_type: GraphQLObjectType) -> dict[str, _Leaf | None]:
-    cached = _PLANS.get(id(parent_type))
-    if cached is not None and cached[0] is parent_type:
-        return cached[1]
-    plans = {name: _leaf(field) for name, field in parent_type.fields.items()}
-    _PLANS[id(parent_type)] = (parent_type, plans)
+    plans = _PLANS.get(parent_type)
+    if plans is None:
+        plans = {name: _leaf(field) for name, field in parent_type.fields.items()}
+        _PLANS[parent_type] = plans
     return plans
 
 

@@ -7,6 +7,7 @@ from functools import partial
 
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from newsgraph.gql.entry_types import Event, LearningResource, Organization, Person
 from newsgraph.gql.execution import FastExecutor
@@ -26,18 +27,20 @@ def build_schema(
     *,
     guards: Sequence[Callable[[], SchemaExtension]] = (),
     guard: OperationGuard | None = None,
+    executor: type[StrawberryGraphQLCoreExecutionContext] = FastExecutor,
 ) -> GuardedSchema:
     """The schema; `extensions` are added after ours (the app passes its metrics here).
 
     `guard` holds every operation, over any transport, to the timeout (see `gql.operation`).
     `guards` (the query limits of `gql.limits`) come first: their parse hook must wrap the
     parser cache's, and their validation rules must be in place before validation runs.
+    `executor` is replaceable so tests can compare the fast executor with Strawberry's own.
     """
     schema = GuardedSchema(
         query=Query,
         subscription=Subscription,
         types=[Article, Provider, Topic, Event, Person, Organization, LearningResource],
-        execution_context_class=FastExecutor,
+        execution_context_class=executor,
         config=StrawberryConfig(scalar_map=SCALARS),  # type: ignore[arg-type]
         extensions=[
             *guards,
