@@ -71,7 +71,7 @@ def _run_jobs(
 
 
 def _deliver(
-    batch: list[tuple[Loader[Any, Any], dict[Any, asyncio.Future[Any]]]],
+    batch: list[tuple[Loader[Any, Any], dict[Any, list[asyncio.Future[Any]]]]],
     done: asyncio.Future[list[Mapping[Any, Any] | Exception]],
 ) -> None:
     if done.cancelled():
@@ -94,20 +94,27 @@ class Loader(Generic[K, V]):
         self.fetch = fetch
         self.default = default  # the value of a key the batch did not return
         self.cache: dict[K, V] = {}
-        self.pending: dict[K, asyncio.Future[V]] = {}
+        self.pending: dict[K, list[asyncio.Future[V]]] = {}
 
     def load(self, key: K) -> MaybeAwaitable[V]:
-        """The cached value, or a future resolved by the next batch."""
+        """The cached value, or a future resolved by the next batch.
+
+        Every caller gets a future of its own, even for a key already pending: graphql-core
+        cancels the sibling fields of a field that fails, and a cancelled awaiter cancels the
+        future it awaits, which must not take the value away from other fields asking for it.
+        """
         try:
             return self.cache[key]
         except KeyError:
             pass
-        future = self.pending.get(key)
-        if future is None:
-            if not self.pending:
-                self.batcher.enqueue(self)
-            future = self.batcher.loop.create_future()
-            self.pending[key] = future
+        if not self.pending:
+            self.batcher.enqueue(self)
+        future: asyncio.Future[V] = self.batcher.loop.create_future()
+        waiting = self.pending.get(key)
+        if waiting is None:
+            self.pending[key] = [future]
+        else:
+            waiting.append(future)
         return future
 
     def prime(self, values: Mapping[K, V], keys: Sequence[K] = ()) -> None:
@@ -117,19 +124,21 @@ class Loader(Generic[K, V]):
             if key not in values:
                 self.cache[key] = self.default
 
-    def take_pending(self) -> dict[K, asyncio.Future[V]]:
+    def take_pending(self) -> dict[K, list[asyncio.Future[V]]]:
         pending, self.pending = self.pending, {}
         return pending
 
     def settle(
-        self, pending: dict[K, asyncio.Future[V]], result: Mapping[K, V] | Exception
+        self, pending: dict[K, list[asyncio.Future[V]]], result: Mapping[K, V] | Exception
     ) -> None:
-        for key, future in pending.items():
-            if future.done():
-                continue
-            if isinstance(result, Exception):
-                future.set_exception(result)
-                continue
-            value = result.get(key, self.default)
-            self.cache[key] = value
-            future.set_result(value)
+        for key, futures in pending.items():
+            if not isinstance(result, Exception):
+                value = result.get(key, self.default)
+                self.cache[key] = value
+            for future in futures:
+                if future.done():  # its field was cancelled: the others still get the value
+                    continue
+                if isinstance(result, Exception):
+                    future.set_exception(result)
+                else:
+                    future.set_result(value)

@@ -47,8 +47,13 @@ def unrecorded_breaking_changes(old_sdl: str, new_sdl: str, log: str) -> list[st
 
 
 def committed_versions() -> list[str]:
-    """`schema.graphql` as each commit that touched it left it, oldest first."""
-    command = ["git", "log", "--reverse", "--format=%H", "--", "schema.graphql"]
+    """`schema.graphql` as each commit of main's own line that touched it left it, oldest first.
+
+    `--first-parent`: a branch merged into main lands as one step; walking every commit would
+    interleave branches' versions (one branch's file without another's new field reads as a
+    removal).
+    """
+    command = ["git", "log", "--first-parent", "--reverse", "--format=%H", "--", "schema.graphql"]
     run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     if run.returncode != 0:  # not a git checkout (an unpacked sdist): nothing to compare
         return []

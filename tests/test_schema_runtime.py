@@ -18,6 +18,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLUnionType,
     Undefined,
     get_named_type,
     is_leaf_type,
@@ -35,7 +36,17 @@ MAX_DEPTH = 5
 # Object types no query can reach on this corpus: subscription payloads, the ingest-error
 # types (the corpus ingests cleanly) and Heading (no corpus body has one); the subscription,
 # ingest and rendering tests cover them.
-UNREACHABLE = {"ArticleEvent", "IngestErrorEvent", "IngestError", "IngestErrorEdge", "Heading"}
+UNREACHABLE = {
+    "ArticleEvent",
+    "ContentEvent",
+    "IngestErrorEvent",
+    "IngestError",
+    "IngestErrorEdge",
+    "Heading",
+}
+
+
+_BY_PATH = {"article", "event", "person", "organization", "learningResource"}
 
 
 class _Tracing(StrawberryGraphQLCoreExecutionContext):
@@ -49,10 +60,10 @@ class _Tracing(StrawberryGraphQLCoreExecutionContext):
 
 
 def _selection(
-    schema: GraphQLSchema, parent: GraphQLObjectType | GraphQLInterfaceType,
+    schema: GraphQLSchema, parent: GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType,
     arguments: dict[str, str], depth: int, path: frozenset[str],
 ) -> str:  # fmt: skip
-    if isinstance(parent, GraphQLInterfaceType):
+    if isinstance(parent, GraphQLInterfaceType | GraphQLUnionType):
         parts = [
             f"... on {kind.name} {_selection(schema, kind, arguments, depth, path)}"
             for kind in schema.get_possible_types(parent)
@@ -65,7 +76,7 @@ def _selection(
             if isinstance(spec.type, GraphQLNonNull) and spec.default_value is Undefined
         ]  # fmt: skip
         given = [arg for arg in field.args if arg in arguments] if required else []
-        if parent is schema.query_type and name == "article":  # one of its optional lookups
+        if parent is schema.query_type and name in _BY_PATH:  # one of their optional lookups
             given = ["path"]
         args = "(" + ", ".join(f"{a}: {arguments[a]}" for a in given) + ")" if given else ""
         target = get_named_type(field.type)
@@ -74,7 +85,7 @@ def _selection(
         if is_leaf_type(target):
             parts.append(selected)
         elif depth < MAX_DEPTH and selected not in path:  # each field once per path
-            assert isinstance(target, GraphQLObjectType | GraphQLInterfaceType)
+            assert isinstance(target, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType)
             inner = _selection(schema, target, arguments, depth + 1, path | {selected})
             parts.append(f"{selected} {inner}")
     return "{ " + " ".join(parts or ["__typename"]) + " }"
@@ -106,6 +117,8 @@ def _arguments(pool: ReaderPool) -> dict[str, str]:
         "path": json.dumps(article["path"]),
         "domain": json.dumps(provider["domain"]),
         "name": json.dumps(topic["name"]),
+        "collection": "EVENT",
+        "query": json.dumps("robots"),
     }
 
 
