@@ -81,6 +81,7 @@ class ReaderPool:
         self._trace_version = 0
         self._lock = threading.Lock()
         self._running: dict[int, tuple[ReadScope, sqlite3.Connection]] = {}
+        self._generation = 0  # `refresh()` bumps it; each thread reopens when it lags behind
 
     def open(self) -> None:
         """Start the threads; each opens its connection before taking its first job."""
@@ -109,6 +110,15 @@ class ReaderPool:
             self._trace = callback
             self._trace_version += 1
 
+    def refresh(self) -> None:
+        """Every thread closes and reopens its connection before its next job.
+
+        For a database rewritten underneath us (a replica's follower writes pages straight
+        into the file, which an open connection's page cache does not notice).
+        """
+        with self._lock:
+            self._generation += 1
+
     def submit(self, work: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
         """Run `work(conn)` on a reader thread; the returned future resolves on this loop."""
         loop = asyncio.get_running_loop()
@@ -135,10 +145,19 @@ class ReaderPool:
     def _work(self) -> None:
         conn = open_reader(self.path)
         traced = -1
+        generation = self._generation
         ident = threading.get_ident()
         try:
             while (job := self._jobs.get()) is not None:
                 work, loop, future, scope = job
+                if generation != self._generation:
+                    try:
+                        fresh = open_reader(self.path)
+                    except Exception as error:  # keep the old connection; retry next job
+                        _hand_back(loop, future, None, error)
+                        continue
+                    conn.close()
+                    conn, generation, traced = fresh, self._generation, -1
                 if traced != self._trace_version:
                     with self._lock:
                         traced = self._trace_version

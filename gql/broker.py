@@ -20,7 +20,7 @@ import contextlib
 import logging
 import sqlite3
 from collections import deque
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -28,13 +28,20 @@ from typing import TypeVar
 from newsgraph.db.changes import ChangeRow, change_bounds, changes_after, data_version
 from newsgraph.db.pool import ReaderPool
 from newsgraph.gql.error_feed import IngestErrorFeed
-from newsgraph.gql.feed_errors import BrokerClosed, CursorError, SubscriberTooSlow
+from newsgraph.gql.feed_errors import (
+    BrokerClosed,
+    CursorAhead,
+    CursorError,
+    CursorExpired,
+    SubscriberTooSlow,
+)
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 PAGE = 500
 OnFail = Callable[[Exception], None]
+Detect = Callable[[], Awaitable[bool]]
 __all__ = ["BrokerClosed", "ChangeBroker", "CursorError", "SubscriberTooSlow", "Subscription"]
 
 
@@ -108,8 +115,11 @@ class Subscription:
                 if self.subscriber.failure is not None:
                     raise self.subscriber.failure
                 rows = await self.broker.read(partial(_page, after=cursor, upto=self.start))
-                if not rows:
-                    break
+                if not rows or rows[0].seq != cursor + 1:  # seqs have no gaps: pruned meanwhile
+                    raise CursorExpired(
+                        f"cursor {cursor} has expired: the change feed was pruned past it "
+                        "while replaying; re-read what you need and subscribe without `since`"
+                    )
                 cursor = rows[-1].seq
                 yield rows
             while True:
@@ -128,9 +138,18 @@ class ChangeBroker:
     """Tails the change feed of the database at `path` and fans it out."""
 
     def __init__(
-        self, path: str | Path, *, poll_interval: float = 0.05, buffer_size: int = 1000
+        self,
+        path: str | Path,
+        *,
+        poll_interval: float = 0.05,
+        buffer_size: int = 1000,
+        detect: Detect | None = None,
     ) -> None:
+        """`detect` replaces `PRAGMA data_version` as the "new data?" check (a replica's
+        follower writes pages behind SQLite's back); a broker with one also lets a cursor
+        ahead of its feed wait for the copy to catch up instead of refusing it."""
         self._pool = ReaderPool(path, threads=1)  # one connection: data_version is per connection
+        self._detect = detect
         self.poll_interval = poll_interval
         self.buffer_size = buffer_size
         self.position = 0
@@ -191,10 +210,10 @@ class ChangeBroker:
         """Register a subscriber; `since` is checked first, so a bad cursor fails here."""
         if since is not None:
             low, high = await self.read(change_bounds)
-            if since > high:
-                raise CursorError(f"cursor {since} is ahead of the change feed (newest {high})")
+            if since > high and self._detect is None:
+                raise CursorAhead(f"cursor {since} is ahead of the change feed (newest {high})")
             if since < low:
-                raise CursorError(
+                raise CursorExpired(
                     f"cursor {since} has expired: the change feed now starts after {low}; "
                     "re-read what you need and subscribe without `since`"
                 )
@@ -204,6 +223,10 @@ class ChangeBroker:
         subscription = Subscription(self, subscriber, since)  # reads `position`: no await since
         self._subscribers.add(subscriber)
         return subscription
+
+    def refresh(self) -> None:
+        """Reopen the broker's connection before its next read (see `ReaderPool.refresh`)."""
+        self._pool.refresh()
 
     def discard(self, subscriber: Subscriber) -> None:
         self._subscribers.discard(subscriber)
@@ -216,10 +239,14 @@ class ChangeBroker:
             woken = self._wake.is_set()
             self._wake.clear()
             try:
-                version = await self._pool.submit(data_version)
-                if not woken and version == last_version:
-                    continue
-                last_version = version
+                if self._detect is not None:
+                    if not await self._detect() and not woken:
+                        continue
+                else:
+                    version = await self._pool.submit(data_version)
+                    if not woken and version == last_version:
+                        continue
+                    last_version = version
                 await self._drain()
                 await self.errors.refresh()
             except Exception:  # keep tailing: a transient error must not end every subscription

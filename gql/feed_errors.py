@@ -4,7 +4,15 @@ from __future__ import annotations
 
 
 class CursorError(Exception):
-    """A `since` cursor that cannot be resumed from (pruned, or ahead of the feed)."""
+    """A `since` cursor that cannot be resumed from."""
+
+
+class CursorExpired(CursorError):
+    """The change feed no longer holds every change after the cursor (pruned, maybe mid-replay)."""
+
+
+class CursorAhead(CursorError):
+    """The cursor is ahead of the newest change this process has."""
 
 
 class SubscriberTooSlow(Exception):

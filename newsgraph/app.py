@@ -30,6 +30,7 @@ from newsgraph.live import configure_websockets, live_services
 from newsgraph.metrics import Metrics
 from newsgraph.ops import Ops
 from newsgraph.page import page_routes
+from newsgraph.replicated import export_metrics, following, replicating
 
 DEFAULT_READER_THREADS = 4
 
@@ -72,9 +73,19 @@ def create_app(settings: Settings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if settings.replica_of:  # readers and broker open once the first restore is done
+            async with following(app, settings, pool, view) as follower:
+                export_metrics(metrics, follower)
+                yield
+            return
         pool.open()
         try:
-            async with live_services(app, settings, metrics.observe_batch) as live:
+            async with (
+                replicating(app, settings) as replicator,
+                live_services(app, settings, metrics.observe_batch) as live,
+            ):
+                if replicator is not None:
+                    export_metrics(metrics, replicator)
                 view.live = live
                 yield
         finally:

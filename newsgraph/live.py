@@ -32,7 +32,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from newsgraph.config import Settings
 from newsgraph.db.writes import BatchResult
 from newsgraph.gql import subscriptions
-from newsgraph.gql.broker import ChangeBroker
+from newsgraph.gql.broker import ChangeBroker, Detect
 from newsgraph.gql.live_state import LiveState
 from newsgraph.ingest.watcher import Watcher
 from newsgraph.pipeline import open_pipeline
@@ -73,10 +73,16 @@ def configure_websockets(view: Any, settings: Settings) -> None:
 
 @asynccontextmanager
 async def live_services(
-    app: Starlette, settings: Settings, observe_batch: Callable[[BatchResult], None] | None = None
+    app: Starlette,
+    settings: Settings,
+    observe_batch: Callable[[BatchResult], None] | None = None,
+    detect: Detect | None = None,
 ) -> AsyncIterator[LiveState]:
-    """Broker (always) and watcher (when `settings.watch`) for as long as the lifespan runs."""
-    broker = ChangeBroker(settings.db, buffer_size=settings.subscriber_buffer or 1)
+    """Broker (always) and watcher (when `settings.watch`) for as long as the lifespan runs.
+
+    `detect`: how the broker notices new data when `PRAGMA data_version` cannot (a replica).
+    """
+    broker = ChangeBroker(settings.db, buffer_size=settings.subscriber_buffer or 1, detect=detect)
     await broker.start()
     app.state.broker = broker
     try:

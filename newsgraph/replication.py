@@ -1,0 +1,204 @@
+"""Litestream read replicas: the writer ships its database, replicas follow it.
+
+Writer (`--replicate-to URL`): a supervised `litestream replicate` with a generated
+configuration ships every commit to the replica URL (`file://`, `s3://`, ...).
+
+Replica (`--replica-of URL`): a supervised `litestream restore -f` keeps a local copy that
+follows the URL. Three things about that copy shape this module:
+
+- The follower writes pages straight into the file. An open SQLite connection keeps its page
+  cache until page 1 changes, so every time the follower's `-txid` file moves the readers are
+  told to reopen (`on_advance`), and that is also how new data is noticed.
+- The copy is restored in WAL mode, where every open connection holds a lock that blocks the
+  follower indefinitely. Once restored it is switched to rollback mode (what the follower itself
+  writes into page 1 whenever it applies it), so readers lock only while they read.
+- A restarted follower cannot resume (its saved position is "ahead of the latest snapshot"
+  until the next snapshot). So every start rebuilds: the local copy is unlinked (connections
+  still open keep reading the last good state from the unlinked file) and restored afresh.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from newsgraph.config import Settings
+from newsgraph.supervise import Supervisor, find_litestream
+
+log = logging.getLogger("newsgraph.replication")
+
+TXID_SUFFIX = "-txid"
+_LOCAL_FILES = ("", TXID_SUFFIX, "-journal", "-wal", "-shm", ".tmp")
+
+
+def replicate_config(db: Path, url: str, interval_ms: int) -> str:
+    """Litestream's configuration for shipping `db` to `url` every `interval_ms`."""
+    interval = f"{interval_ms}ms"
+    entry = {
+        "path": str(db.resolve()),
+        "monitor-interval": interval,
+        "replica": {"url": url, "sync-interval": interval},
+    }
+    return yaml.safe_dump({"dbs": [entry]}, sort_keys=False)
+
+
+class Replicator:
+    """The writer side: `litestream replicate` for our database, supervised."""
+
+    def __init__(self, db: Path, url: str, interval_ms: int) -> None:
+        self.url = url
+        self._folder = tempfile.TemporaryDirectory(prefix="newsgraph-litestream-")
+        config = Path(self._folder.name) / "litestream.yml"
+        config.write_text(replicate_config(db, url, interval_ms), encoding="utf-8")
+        binary = find_litestream()
+        self.supervisor = Supervisor(
+            "litestream replicate", lambda: [binary, "replicate", "-config", str(config)]
+        )
+
+    def start(self) -> None:
+        log.info("replication: shipping the database to %s", self.url)
+        self.supervisor.start()
+
+    def stop(self) -> None:
+        self.supervisor.stop()
+        self._folder.cleanup()
+
+    def check(self) -> str:
+        """One word for `/readyz`: a restarting replicator does not stop the writer serving."""
+        return "ok"
+
+    def details(self) -> dict[str, Any]:
+        state = self.supervisor.state
+        return {
+            "role": "writer", "url": self.url, "running": state.running,
+            "restarts": state.restarts, "last_error": state.last_error,
+        }  # fmt: skip
+
+
+@contextlib.contextmanager
+def replicating_sync(settings: Settings) -> Iterator[Replicator | None]:
+    """`litestream replicate` while the block runs, when `--replicate-to` is set."""
+    if not settings.replicate_to:
+        yield None
+        return
+    replicator = Replicator(settings.db, settings.replicate_to, settings.replication_interval_ms)
+    replicator.start()
+    try:
+        yield replicator
+    finally:
+        replicator.stop()
+
+
+class Follower:
+    """The replica side: a local copy of `url` at `db`, kept current by `litestream restore -f`.
+
+    `poll()` (called every few milliseconds by the change broker) notices the follower's
+    progress from its `-txid` file and returns True when the copy moved on.
+    """
+
+    def __init__(self, db: Path, url: str, interval_ms: int) -> None:
+        self.db = db
+        self.url = url
+        binary = find_litestream()
+        command = [
+            binary, "restore", "-f", "-follow-interval", f"{interval_ms}ms", "-o", str(db), url,
+        ]  # fmt: skip
+        self.supervisor = Supervisor(
+            "litestream restore", lambda: command, before_start=self._rebuild,
+            on_line=self._on_line,
+        )  # fmt: skip
+        self.txid = ""
+        self.restored = threading.Event()  # a first copy exists: readers may open it
+        self._copy_ready = False  # this copy (since the last rebuild) is in rollback mode
+        self._failing_since: float | None = None
+        self._caught_up_at = time.monotonic()
+
+    def start(self) -> None:
+        log.info("replication: following %s into %s", self.url, self.db)
+        self.supervisor.start()
+
+    def stop(self) -> None:
+        self.supervisor.stop()
+
+    def poll(self) -> bool:
+        """True when the local copy advanced since the last call (readers must reopen)."""
+        try:
+            txid = (self.db.parent / (self.db.name + TXID_SUFFIX)).read_text().strip()
+        except OSError:
+            return False
+        if not txid or txid == self.txid:
+            return False
+        if not self._copy_ready:
+            if not _to_rollback_mode(self.db):
+                return False  # the follower holds the lock; next poll
+            self._copy_ready = True
+            if self.restored.is_set():
+                log.info("replication: local copy rebuilt at txid %s", txid)
+        self.txid = txid
+        self._failing_since = None
+        self._caught_up_at = time.monotonic()
+        if not self.restored.is_set():
+            log.info("replication: first restore done at txid %s; serving", txid)
+            self.restored.set()
+        return True
+
+    def lag_seconds(self) -> float:
+        """0 while the follower reports no trouble; else seconds since it was last current."""
+        if self._failing_since is None and self.supervisor.state.running:
+            return 0.0
+        return round(time.monotonic() - self._caught_up_at, 3)
+
+    def check(self) -> str:
+        """One word for `/readyz`: not ready until the first restore."""
+        if not self.restored.is_set():
+            return "restoring"
+        return "ok"
+
+    def details(self) -> dict[str, Any]:
+        state = self.supervisor.state
+        return {
+            "role": "replica", "url": self.url, "txid": self.txid,
+            "lag_seconds": self.lag_seconds(), "running": state.running,
+            "restarts": state.restarts, "last_error": state.last_error,
+        }  # fmt: skip
+
+    def _on_line(self, line: str) -> None:
+        if "error applying updates" in line and self._failing_since is None:
+            self._failing_since = time.monotonic()
+
+    def _rebuild(self) -> None:
+        """Every start restores afresh (a follower cannot resume; see the module docstring)."""
+        self._copy_ready = False
+        self.txid = ""
+        for suffix in _LOCAL_FILES:
+            with contextlib.suppress(FileNotFoundError):
+                (self.db.parent / (self.db.name + suffix)).unlink()
+
+
+def _to_rollback_mode(db: Path) -> bool:
+    """Switch the restored copy from WAL to rollback journaling; False if it was busy.
+
+    SQLite takes the same byte-range locks the follower takes before it writes pages, so the
+    switch never overlaps a page write.
+    """
+    try:
+        conn = sqlite3.connect(db, timeout=0.5, isolation_level=None)
+    except sqlite3.Error:
+        return False
+    try:
+        conn.execute("PRAGMA journal_mode = DELETE")
+        return True
+    except sqlite3.OperationalError as error:
+        log.debug("replication: switching %s to rollback mode: %s", db, error)
+        return False
+    finally:
+        conn.close()

@@ -1,0 +1,168 @@
+"""A writer and its replicas as real processes on one machine, folders standing in for machines.
+
+The writer is `newsgraph watch --replicate-to URL`; each replica is `newsgraph serve
+--replica-of URL --db <its own folder>/replica.db` on its own port. Every process is killed at
+teardown if a test left it running.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+TIMEOUT = 30.0
+STATUS = "{ ingestStatus { lastChangeCursor articleCount } }"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def until(predicate: Any, what: str, timeout: float = TIMEOUT) -> Any:
+    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
+
+
+@dataclass
+class Replica:
+    """One `serve --replica-of` process."""
+
+    port: int
+    db: Path
+    child: subprocess.Popen[str]
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def get(self, path: str) -> httpx.Response | None:
+        try:
+            return httpx.get(f"http://{self.address}{path}", timeout=5)
+        except httpx.TransportError:
+            return None  # not listening yet
+
+    def readyz(self) -> dict[str, Any]:
+        response = self.get("/readyz")
+        assert response is not None, "the replica does not answer"
+        body: dict[str, Any] = response.json()
+        return body
+
+    def wait_ready(self, timeout: float = TIMEOUT) -> None:
+        def ready() -> bool:
+            assert self.child.poll() is None, self.child.communicate()[1]
+            response = self.get("/readyz")
+            return response is not None and response.status_code == 200
+
+        until(ready, f"replica on {self.port} to become ready", timeout)
+
+    def query(self, query: str, **variables: Any) -> dict[str, Any]:
+        response = httpx.post(
+            f"http://{self.address}/graphql",
+            json={"query": query, "variables": variables},
+            timeout=10,
+        )
+        body: dict[str, Any] = response.json()
+        assert "errors" not in body, body
+        data: dict[str, Any] = body["data"]
+        return data
+
+    def article_count(self) -> int:
+        count: int = self.query(STATUS)["ingestStatus"]["articleCount"]
+        return count
+
+    def follower_pid(self) -> int:
+        """The pid of this replica's `litestream restore -f` child."""
+        out = subprocess.run(
+            ["pgrep", "-P", str(self.child.pid), "-f", "litestream restore"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        pids = [int(pid) for pid in out.stdout.split()]
+        assert len(pids) == 1, out
+        return pids[0]
+
+
+@dataclass
+class Cluster:
+    """One store URL, one writer and any number of replicas under `root`."""
+
+    root: Path
+    url: str
+    content: Path
+    env: dict[str, str] | None = None
+    children: list[subprocess.Popen[str]] = field(default_factory=list)
+    writer: subprocess.Popen[str] | None = None
+
+    def _start(self, *args: str) -> subprocess.Popen[str]:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "newsgraph", *args, "--log-level", "warning"],
+            cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=self.env,
+        )  # fmt: skip
+        self.children.append(child)
+        return child
+
+    def start_writer(self, *extra: str) -> subprocess.Popen[str]:
+        self.writer = self._start(
+            "watch", "--content", str(self.content), "--db", str(self.root / "writer.db"),
+            "--replicate-to", self.url, "--workers", "1", "--debounce-ms", "20", *extra,
+        )  # fmt: skip
+        return self.writer
+
+    def stop_writer(self) -> None:
+        assert self.writer is not None
+        self.writer.send_signal(signal.SIGTERM)
+        _out, err = self.writer.communicate(timeout=TIMEOUT)
+        assert self.writer.returncode == 0, err
+
+    def start_replica(self, name: str, *extra: str) -> Replica:
+        folder = self.root / name
+        folder.mkdir(exist_ok=True)
+        port = free_port()
+        db = folder / "replica.db"
+        child = self._start(
+            "serve", "--replica-of", self.url, "--db", str(db), "--port", str(port), *extra
+        )
+        return Replica(port, db, child)
+
+    until = staticmethod(until)
+
+    def stop(self) -> None:
+        for child in self.children:
+            if child.poll() is None:
+                child.terminate()
+                try:
+                    child.communicate(timeout=TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.communicate()
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, content_dir: Path) -> Iterator[Cluster]:
+    store = tmp_path / "store"
+    store.mkdir()
+    running = Cluster(tmp_path, store.as_uri(), content_dir)
+    try:
+        yield running
+    finally:
+        running.stop()
