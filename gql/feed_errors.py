@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from newsgraph.db.feed import FeedClosed as BrokerClosed
+from newsgraph.db.feed import SubscriberTooSlow
+
+__all__ = ["BrokerClosed", "CursorAhead", "CursorError", "CursorExpired", "SubscriberTooSlow"]
+
 
 class CursorError(Exception):
     """A `since` cursor that cannot be resumed from."""
@@ -13,11 +18,3 @@ class CursorExpired(CursorError):
 
 class CursorAhead(CursorError):
     """The cursor is ahead of the newest change this process has."""
-
-
-class SubscriberTooSlow(Exception):
-    """The subscriber did not keep up; it is disconnected rather than buffered without bound."""
-
-
-class BrokerClosed(Exception):
-    """The server is shutting down."""
