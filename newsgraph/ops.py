@@ -87,7 +87,7 @@ class Ops:
 
     async def readyz(self, request: Request) -> Response:
         replication = getattr(request.app.state, "replication", None)
-        replicated = replication.check() if replication is not None else "disabled"
+        replicated = replication.check() if replication is not None else "off"
         if replicated == "restoring":  # the readers open after the first restore
             database, migrations = "waiting for the first restore", "unknown"
         else:
@@ -97,8 +97,9 @@ class Ops:
             "database": database,
             "migrations": migrations,
             "watcher": watcher_state(watcher, enabled=self.watch),
-            "replication": replicated,
         }
+        if replication is not None:
+            checks["replication"] = replicated
         failing = [name for name, state in checks.items() if state not in ("ok", "disabled")]
         body: dict[str, Any] = {"status": "not ready" if failing else "ready", "checks": checks}
         if replication is not None:
