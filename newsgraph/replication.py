@@ -20,8 +20,10 @@ follows the URL. Three things about that copy shape this module:
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import sqlite3
+import subprocess
 import tempfile
 import threading
 import time
@@ -37,6 +39,8 @@ from newsgraph.supervise import Supervisor, find_litestream
 log = logging.getLogger("newsgraph.replication")
 
 TXID_SUFFIX = "-txid"
+PROBE_INTERVAL = 2.0  # how often a replica asks the store for its newest transaction
+PROBE_TIMEOUT = 5.0  # a store that does not answer within this counts as unreachable
 _LOCAL_FILES = ("", TXID_SUFFIX, "-journal", "-wal", "-shm", ".tmp")
 
 
@@ -109,28 +113,40 @@ class Follower:
         self.db = db
         self.url = url
         binary = find_litestream()
+        self._probe_command = [binary, "ltx", "-json", "-level", "all", url]
         command = [
             binary, "restore", "-f", "-follow-interval", f"{interval_ms}ms", "-o", str(db), url,
         ]  # fmt: skip
         self.supervisor = Supervisor(
             "litestream restore", lambda: command, before_start=self._rebuild,
-            on_line=self._on_line,
         )  # fmt: skip
         self.txid = ""
         self.restored = threading.Event()  # a first copy exists: readers may open it
         self._copy_ready = False  # this copy (since the last rebuild) is in rollback mode
-        self._failing_since: float | None = None
-        self._caught_up_at = time.monotonic()
+        self._lock = threading.Lock()
+        self._current_at = time.monotonic()  # when the copy was last known to match the store
+        self._current = True  # what the last probe of the store found
+        self._stopping = threading.Event()
+        self._prober = threading.Thread(target=self._probe, name="newsgraph-store-probe")
 
     def start(self) -> None:
         log.info("replication: following %s into %s", self.url, self.db)
+        self._rebuild()  # before anything polls: a copy left by an earlier run is not ours
         self.supervisor.start()
+        self._prober.start()
 
     def stop(self) -> None:
+        self._stopping.set()
         self.supervisor.stop()
+        if self._prober.is_alive():
+            self._prober.join()
 
     def poll(self) -> bool:
         """True when the local copy advanced since the last call (readers must reopen)."""
+        with self._lock:  # never while `_rebuild` unlinks the copy
+            return self._poll()
+
+    def _poll(self) -> bool:
         try:
             txid = (self.db.parent / (self.db.name + TXID_SUFFIX)).read_text().strip()
         except OSError:
@@ -144,18 +160,41 @@ class Follower:
             if self.restored.is_set():
                 log.info("replication: local copy rebuilt at txid %s", txid)
         self.txid = txid
-        self._failing_since = None
-        self._caught_up_at = time.monotonic()
         if not self.restored.is_set():
             log.info("replication: first restore done at txid %s; serving", txid)
             self.restored.set()
         return True
 
     def lag_seconds(self) -> float:
-        """0 while the follower reports no trouble; else seconds since it was last current."""
-        if self._failing_since is None and self.supervisor.state.running:
+        """0 while the copy matches the store; else seconds since it last did.
+
+        Litestream's follower says nothing while the store is unreachable (its requests just
+        wait), so a probe asks the store for its newest transaction every `PROBE_INTERVAL`.
+        """
+        if self._current:
             return 0.0
-        return round(time.monotonic() - self._caught_up_at, 3)
+        return round(time.monotonic() - self._current_at, 3)
+
+    def _probe(self) -> None:
+        while not self._stopping.wait(PROBE_INTERVAL):
+            head = self._store_head()
+            local = int(self.txid, 16) if self.txid else 0
+            self._current = head is not None and local >= head
+            if self._current:
+                self._current_at = time.monotonic()
+
+    def _store_head(self) -> int | None:
+        """The store's newest transaction id; None when it cannot be read in time."""
+        try:
+            done = subprocess.run(
+                self._probe_command, capture_output=True, text=True, timeout=PROBE_TIMEOUT,
+                env=self.supervisor.env, check=True,
+            )  # fmt: skip
+            files = json.loads(done.stdout or "[]") or []
+            return max((int(item["max_txid"], 16) for item in files), default=0)
+        except (subprocess.SubprocessError, OSError, ValueError, KeyError, TypeError) as error:
+            log.debug("replication: probing %s: %s", self.url, error)
+            return None
 
     def check(self) -> str:
         """One word for `/readyz`: not ready until the first restore."""
@@ -171,17 +210,14 @@ class Follower:
             "restarts": state.restarts, "last_error": state.last_error,
         }  # fmt: skip
 
-    def _on_line(self, line: str) -> None:
-        if "error applying updates" in line and self._failing_since is None:
-            self._failing_since = time.monotonic()
-
     def _rebuild(self) -> None:
         """Every start restores afresh (a follower cannot resume; see the module docstring)."""
-        self._copy_ready = False
-        self.txid = ""
-        for suffix in _LOCAL_FILES:
-            with contextlib.suppress(FileNotFoundError):
-                (self.db.parent / (self.db.name + suffix)).unlink()
+        with self._lock:
+            for suffix in _LOCAL_FILES:
+                with contextlib.suppress(FileNotFoundError):
+                    (self.db.parent / (self.db.name + suffix)).unlink()
+            self._copy_ready = False
+            self.txid = ""
 
 
 def _to_rollback_mode(db: Path) -> bool:
@@ -190,8 +226,9 @@ def _to_rollback_mode(db: Path) -> bool:
     SQLite takes the same byte-range locks the follower takes before it writes pages, so the
     switch never overlaps a page write.
     """
-    try:
-        conn = sqlite3.connect(db, timeout=0.5, isolation_level=None)
+    try:  # mode=rw: never create the file (the follower would take it for a stale copy)
+        uri = db.resolve().as_uri() + "?mode=rw"
+        conn = sqlite3.connect(uri, uri=True, timeout=0.5, isolation_level=None)
     except sqlite3.Error:
         return False
     try:

@@ -49,14 +49,20 @@ def find_litestream() -> str:
 def helper_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """Our environment for the child, minus what would stop it from starting.
 
-    Litestream's AWS SDK refuses to start when `AWS_CA_BUNDLE` names a file it cannot read,
-    even for a `file://` replica; such a value is dropped with a warning.
+    Litestream 0.5's AWS SDK refuses to start whenever `AWS_CA_BUNDLE` is set ("unable to add
+    custom RootCAs"), even for a `file://` replica. It is dropped; a readable bundle is passed
+    as `SSL_CERT_FILE` instead (unless that is set), which Go's TLS reads, so the same CAs apply.
     """
     env = dict(os.environ if environ is None else environ)
-    bundle = env.get("AWS_CA_BUNDLE")
-    if bundle is not None and not (Path(bundle).is_file() and os.access(bundle, os.R_OK)):
-        log.warning("replication: ignoring AWS_CA_BUNDLE=%r (not a readable file)", bundle)
-        del env["AWS_CA_BUNDLE"]
+    bundle = env.pop("AWS_CA_BUNDLE", None)
+    if bundle is not None:
+        readable = Path(bundle).is_file() and os.access(bundle, os.R_OK)
+        if readable and "SSL_CERT_FILE" not in env:
+            env["SSL_CERT_FILE"] = bundle
+        log.info(
+            "replication: AWS_CA_BUNDLE=%r is passed to Litestream as %s", bundle,
+            "SSL_CERT_FILE" if readable else "nothing (not a readable file)",
+        )  # fmt: skip
     return env
 
 
@@ -173,7 +179,7 @@ class Supervisor:
         return code
 
     def _forward(self, line: str) -> None:
-        if "level=ERROR" in line or "level=WARN" in line or line.startswith("error"):
+        if "level=ERROR" in line or "level=WARN" in line or line.lower().startswith("error"):
             self.state.last_error = line
             log.warning("replication: %s: %s", self.name, line)
         else:

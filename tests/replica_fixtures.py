@@ -7,18 +7,23 @@ teardown if a test left it running.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import boto3
 import httpx
 import pytest
+from moto.server import ThreadedMotoServer
 
 TIMEOUT = 30.0
 STATUS = "{ ingestStatus { lastChangeCursor articleCount } }"
@@ -155,6 +160,111 @@ class Cluster:
                 except subprocess.TimeoutExpired:
                     child.kill()
                     child.communicate()
+
+
+class Partition:
+    """A TCP forwarder in front of a server that can cut the network and heal it.
+
+    Stopping moto's threaded server would not do: connections already kept alive are still
+    served. Cutting here closes every open connection and refuses new ones.
+    """
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = free_port()
+        self._sockets: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self._listener: socket.socket | None = None
+
+    def heal(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen()
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        with self._lock:
+            doomed = [*self._sockets, *([self._listener] if self._listener else [])]
+            self._sockets.clear()
+            self._listener = None
+        for sock in doomed:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # cut
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            with self._lock:
+                self._sockets.update((client, upstream))
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=_pump, args=(source, sink), daemon=True).start()
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        while data := source.recv(65536):
+            sink.sendall(data)
+    with contextlib.suppress(OSError):
+        sink.shutdown(socket.SHUT_WR)
+
+
+class LocalS3:
+    """moto's S3 server on loopback, reached through a `Partition` that tests can cut."""
+
+    BUCKET = "news"
+
+    def __init__(self) -> None:
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+        self.network = Partition(self.server._port)
+        self.env = {
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_REGION": "us-east-1",
+        }
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.network.port}"
+
+    @property
+    def url(self) -> str:
+        return f"s3://{self.BUCKET}/db?endpoint={self.endpoint}&region=us-east-1"
+
+    def start(self) -> None:
+        self.server.start()
+        self.network.heal()
+
+    def stop(self) -> None:
+        self.network.cut()
+        self.server.stop()
+
+    def create_bucket(self) -> None:
+        client = boto3.client(
+            "s3", endpoint_url=self.endpoint, region_name="us-east-1",
+            aws_access_key_id="test", aws_secret_access_key="test",
+        )  # fmt: skip
+        client.create_bucket(Bucket=self.BUCKET)
+
+
+@pytest.fixture
+def s3_cluster(tmp_path: Path, content_dir: Path) -> Iterator[tuple[Cluster, LocalS3]]:
+    store = LocalS3()
+    store.start()
+    store.create_bucket()
+    running = Cluster(tmp_path, store.url, content_dir, env=store.env)
+    try:
+        yield running, store
+    finally:
+        running.stop()
+        store.stop()
 
 
 @pytest.fixture
