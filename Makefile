@@ -77,6 +77,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.query
 	$(BIN)/python -m bench.live
 	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.replicas
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
