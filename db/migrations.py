@@ -146,6 +146,23 @@ def m001_initial_schema(db: Database) -> None:
         db.execute(statement)
 
 
+_M004 = """
+CREATE TABLE store_version (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    commits INTEGER NOT NULL              -- +1 by every write transaction: a data version
+);
+INSERT INTO store_version (id, commits) VALUES (1, 0)
+"""
+
+
+@migrations(name="m004_store_version")
+def m004_store_version(db: Database) -> None:
+    """A counter every commit moves, even one that adds no change-feed row (an ingest error),
+    so a response cache keyed by it never serves an answer older than the newest commit."""
+    for statement in statements(_M004):
+        db.execute(statement)
+
+
 def apply_migrations(db: Database) -> None:
     """Bring the schema up to date; safe to call on every start."""
     migrations.apply(db)

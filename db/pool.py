@@ -1,70 +1,178 @@
-"""A pool of reader threads, each owning one read-only connection.
+"""Reader threads, each owning one read-only connection, lent out one snapshot at a time.
 
 sqlite3 connections belong to the thread that opened them, and a query blocks its thread, so
 reads run here and never on the event loop. Each thread opens its connection once and keeps it
-(a connection costs ~100 µs to open and keeps its statement cache warm). `submit` is the one
-place where results cross back into asyncio: the worker thread hands them over with
-`loop.call_soon_threadsafe`. Closing sends one sentinel per thread, so each thread closes its
-own connection (sqlite3 refuses to close a connection from another thread).
+(a connection costs ~100 µs to open and keeps its statement cache warm); `refresh()` makes every
+thread reopen it before its next snapshot (a Litestream follower writes pages straight into the
+file, which a connection that stays open would not notice).
 
-A request can stop the SQL it started: jobs submitted while a `ReadScope` is current (a context
-variable, so it follows the request through `call_soon` callbacks and loaders) are tagged with
-it, and `interrupt(scope)` skips its queued jobs and calls `Connection.interrupt()` (the one
-sqlite3 method another thread may call) on the connections running its jobs now. A timed-out
-query therefore frees its reader thread instead of running on after its answer was sent.
+One request reads one snapshot. `snapshot()` lends the request a thread for as long as it runs:
+the thread `BEGIN`s a read transaction and reads the data version there, and every job the
+request submits (`Snapshot.submit`) runs on that thread inside that transaction, so all of a
+request's loaders see the same committed state, and that state is the one its version names.
+The transaction ends when the request returns the thread, so no lock outlives a request. Jobs
+outside a request (`ReaderPool.submit`) borrow a thread for just that job.
+
+`submit` is the one place where results cross back into asyncio: the thread hands them over
+with `loop.call_soon_threadsafe`. A request can stop the SQL it started: `Snapshot.cancel()`
+skips its queued jobs and calls `Connection.interrupt()` (the one sqlite3 method another thread
+may call) on its thread if one of its jobs runs now; the check and the registration of a running
+job happen under one lock, so no job can slip between them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
+from newsgraph.db.changes import change_bounds
 from newsgraph.db.connection import open_reader
+from newsgraph.db.status import commit_count
 
 T = TypeVar("T")
 TraceCallback = Callable[[str], None]
 
 
-class ReadScope:
-    """The reads of one request: `ReaderPool.interrupt` stops every job submitted under it."""
+class Reader(Protocol):
+    """Where reads are submitted: a request's `Snapshot`, or the pool outside requests."""
 
-    __slots__ = ("cancelled",)
-
-    def __init__(self) -> None:
-        self.cancelled = False
+    def submit(self, work: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]: ...
 
 
 class Interrupted(sqlite3.OperationalError):
-    """A job of an interrupted `ReadScope` that never started (its request gave up)."""
+    """A job of a cancelled snapshot that never started (its request gave up)."""
 
 
-_SCOPE: contextvars.ContextVar[ReadScope | None] = contextvars.ContextVar(
-    "newsgraph_read_scope", default=None
-)
-Job = tuple[
-    Callable[[sqlite3.Connection], Any],
-    asyncio.AbstractEventLoop,
-    "asyncio.Future[Any]",
-    ReadScope | None,
-]
+@dataclass(frozen=True, slots=True, order=True)
+class DataVersion:
+    """What a snapshot has seen: the newest change-feed row and the number of commits.
+
+    `change_seq` is what a resume cursor names; `commits` also moves on commits that add no
+    change row (an ingest error raised or cleared), so a cache keyed by the version never
+    serves an answer older than the newest commit.
+    """
+
+    change_seq: int
+    commits: int
+
+    @property
+    def token(self) -> str:
+        return f"{self.change_seq}.{self.commits}"
 
 
-@contextlib.contextmanager
-def read_scope() -> Iterator[ReadScope]:
-    """Tag every job submitted inside the block (and its callbacks) with a new scope."""
-    scope = ReadScope()
-    token = _SCOPE.set(scope)
-    try:
-        yield scope
-    finally:
-        _SCOPE.reset(token)
+def _read_version(conn: sqlite3.Connection) -> DataVersion:
+    return DataVersion(change_bounds(conn)[1], commit_count(conn))
+
+
+@dataclass(slots=True)
+class _Job:
+    work: Callable[[sqlite3.Connection], Any]
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any] | None  # None: nobody waits (the end of a snapshot)
+    snapshot: Snapshot | None
+
+
+class _Reader:
+    """One thread, its connection and its own job queue (a snapshot's jobs stay on it)."""
+
+    def __init__(self, pool: ReaderPool, number: int) -> None:
+        self.pool = pool
+        self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self.running: Snapshot | None = None  # guarded by pool.lock
+        self.conn: sqlite3.Connection | None = None
+        self.thread = threading.Thread(
+            target=self._work, name=f"newsgraph-reader-{number}", daemon=True
+        )
+
+    def put(self, job: _Job) -> None:
+        self.jobs.put(job)
+
+    def _work(self) -> None:
+        pool = self.pool
+        generation = pool.generation
+        traced = -1
+        self.conn = conn = open_reader(pool.path)
+        try:
+            while (job := self.jobs.get()) is not None:
+                if generation != pool.generation and not conn.in_transaction:
+                    conn.close()
+                    generation = pool.generation
+                    traced = -1
+                    self.conn = conn = open_reader(pool.path)
+                if traced != pool.trace_version:
+                    with pool.lock:
+                        traced = pool.trace_version
+                        conn.set_trace_callback(pool.trace)
+                snapshot = job.snapshot
+                with pool.lock:
+                    skip = snapshot is not None and snapshot.cancelled
+                    self.running = None if skip else snapshot
+                if skip:
+                    _hand_back(job, None, Interrupted("interrupted"))
+                    continue
+                try:
+                    result = job.work(conn)
+                except BaseException as error:  # handed to the awaiting coroutine, not lost
+                    _hand_back(job, None, error)
+                else:
+                    _hand_back(job, result, None)
+                finally:
+                    with pool.lock:
+                        self.running = None
+        finally:
+            conn.close()
+
+    def interrupt(self, snapshot: Snapshot) -> bool:
+        """Called under pool.lock: stop the statement of `snapshot` running now, if any."""
+        if self.running is snapshot and self.conn is not None:
+            self.conn.interrupt()
+            return True
+        return False
+
+
+class Snapshot:
+    """One request's reads: one thread, one read transaction, one data version."""
+
+    __slots__ = ("_reader", "cancelled", "pool", "version")
+
+    def __init__(self, pool: ReaderPool, reader: _Reader) -> None:
+        self.pool = pool
+        self._reader = reader
+        self.cancelled = False
+        self.version = DataVersion(0, 0)
+
+    def submit(self, work: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
+        """Run `work(conn)` inside this snapshot; the future resolves on this loop."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._reader.put(_Job(work, loop, future, self))
+        return future
+
+    def cancel(self) -> int:
+        """Skip this snapshot's queued jobs and interrupt its running statement (0 or 1)."""
+        with self.pool.lock:
+            self.cancelled = True
+            return int(self._reader.interrupt(self))
+
+
+def _begin(conn: sqlite3.Connection) -> DataVersion:
+    if conn.in_transaction:  # an interrupted ROLLBACK left one open
+        conn.execute("ROLLBACK")
+    conn.execute("BEGIN")
+    return _read_version(conn)  # the first read fixes the snapshot
+
+
+def _end(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 class ReaderPool:
@@ -75,30 +183,29 @@ class ReaderPool:
             raise ValueError(f"a reader pool needs at least one thread, got {threads}")
         self.path = Path(path)
         self.threads = threads
-        self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
-        self._workers: list[threading.Thread] = []
-        self._trace: TraceCallback | None = None
-        self._trace_version = 0
-        self._lock = threading.Lock()
-        self._running: dict[int, tuple[ReadScope, sqlite3.Connection]] = {}
-        self._generation = 0  # `refresh()` bumps it; each thread reopens when it lags behind
+        self.lock = threading.Lock()
+        self.trace: TraceCallback | None = None
+        self.trace_version = 0
+        self.generation = 0
+        self._readers: list[_Reader] = []
+        self._idle: list[_Reader] = []
+        self._waiting: deque[asyncio.Future[_Reader]] = deque()
 
     def open(self) -> None:
         """Start the threads; each opens its connection before taking its first job."""
-        for number in range(self.threads):
-            worker = threading.Thread(
-                target=self._work, name=f"newsgraph-reader-{number}", daemon=True
-            )
-            worker.start()
-            self._workers.append(worker)
+        self._readers = [_Reader(self, number) for number in range(self.threads)]
+        for reader in self._readers:
+            reader.thread.start()
+        self._idle = list(self._readers)
 
     def close(self) -> None:
         """Stop every thread after the jobs already queued; each closes its own connection."""
-        for _ in self._workers:
-            self._jobs.put(None)
-        for worker in self._workers:
-            worker.join()
-        self._workers.clear()
+        for reader in self._readers:
+            reader.jobs.put(None)
+        for reader in self._readers:
+            reader.thread.join()
+        self._readers.clear()
+        self._idle.clear()
 
     def set_trace(self, callback: TraceCallback | None) -> None:
         """Install an sqlite3 trace callback on every reader connection (tests count SQL).
@@ -106,91 +213,75 @@ class ReaderPool:
         Each thread applies it to its own connection before its next job (sqlite3 objects may
         only be touched by the thread that made them).
         """
-        with self._lock:
-            self._trace = callback
-            self._trace_version += 1
+        with self.lock:
+            self.trace = callback
+            self.trace_version += 1
 
     def refresh(self) -> None:
-        """Every thread closes and reopens its connection before its next job.
+        """Every thread reopens its connection before its next job outside a transaction."""
+        self.generation += 1
 
-        For a database rewritten underneath us (a replica's follower writes pages straight
-        into the file, which an open connection's page cache does not notice).
-        """
-        with self._lock:
-            self._generation += 1
+    @contextlib.asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Snapshot]:
+        """Lend a thread for one request: its reads share one snapshot, read at entry."""
+        reader = await self._acquire()
+        snapshot = Snapshot(self, reader)
+        try:
+            snapshot.version = await snapshot.submit(_begin)
+            yield snapshot
+        finally:
+            # Queued behind the request's own jobs on its thread: the next borrower's BEGIN
+            # comes after this ROLLBACK, so the thread can be lent again at once.
+            reader.put(_Job(_end, asyncio.get_running_loop(), None, None))
+            self._release(reader)
 
     def submit(self, work: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
-        """Run `work(conn)` on a reader thread; the returned future resolves on this loop."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        self._jobs.put((work, loop, future, _SCOPE.get()))
-        return future
+        """Run `work(conn)` on a borrowed thread, outside any request's snapshot."""
+        return asyncio.ensure_future(self._run_alone(work))
 
-    def interrupt(self, scope: ReadScope) -> int:
-        """Stop `scope`'s jobs: queued ones never start, running ones get `interrupt()`.
+    async def version(self) -> DataVersion:
+        """The newest committed data version (one short read)."""
+        return await self.submit(_read_version)
 
-        Returns how many running statements were interrupted. The lock makes sure the
-        connection still runs this scope's job when it is interrupted (SQLite clears a stray
-        interrupt when the next statement starts on an idle connection).
-        """
-        scope.cancelled = True
-        interrupted = 0
-        with self._lock:
-            for running_scope, conn in self._running.values():
-                if running_scope is scope:
-                    conn.interrupt()
-                    interrupted += 1
-        return interrupted
-
-    def _work(self) -> None:
-        conn = open_reader(self.path)
-        traced = -1
-        generation = self._generation
-        ident = threading.get_ident()
+    async def _run_alone(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        reader = await self._acquire()
         try:
-            while (job := self._jobs.get()) is not None:
-                work, loop, future, scope = job
-                if generation != self._generation:
-                    try:
-                        fresh = open_reader(self.path)
-                    except Exception as error:  # keep the old connection; retry next job
-                        _hand_back(loop, future, None, error)
-                        continue
-                    conn.close()
-                    conn, generation, traced = fresh, self._generation, -1
-                if traced != self._trace_version:
-                    with self._lock:
-                        traced = self._trace_version
-                        conn.set_trace_callback(self._trace)
-                if scope is not None and scope.cancelled:
-                    _hand_back(loop, future, None, Interrupted("interrupted"))
-                    continue
-                if scope is not None:
-                    with self._lock:
-                        self._running[ident] = (scope, conn)
-                try:
-                    result = work(conn)
-                except BaseException as error:  # handed to the awaiting coroutine, not lost
-                    _hand_back(loop, future, None, error)
-                else:
-                    _hand_back(loop, future, result, None)
-                finally:
-                    if scope is not None:
-                        with self._lock:
-                            del self._running[ident]
+            loop = asyncio.get_running_loop()
+            future: asyncio.Future[T] = loop.create_future()
+            reader.put(_Job(work, loop, future, None))
+            return await future
         finally:
-            conn.close()
+            self._release(reader)
+
+    async def _acquire(self) -> _Reader:
+        if not self._readers:
+            raise RuntimeError("the reader pool is not open")
+        if self._idle:
+            return self._idle.pop()
+        waiter: asyncio.Future[_Reader] = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiter)
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._release(waiter.result())  # handed to us just as we gave up
+            raise
+
+    def _release(self, reader: _Reader) -> None:
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(reader)
+                return
+        self._idle.append(reader)
 
 
-def _hand_back(
-    loop: asyncio.AbstractEventLoop,
-    future: asyncio.Future[Any],
-    result: Any,
-    error: BaseException | None,
-) -> None:
+def _hand_back(job: _Job, result: Any, error: BaseException | None) -> None:
     """The one place results cross from a reader thread back into asyncio."""
+    if job.future is None:
+        return
     with contextlib.suppress(RuntimeError):  # the loop closed mid-query: nobody is waiting
-        loop.call_soon_threadsafe(_settle, future, result, error)
+        job.loop.call_soon_threadsafe(_settle, job.future, result, error)
 
 
 def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:

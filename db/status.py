@@ -39,3 +39,16 @@ def ingest_errors_page(
 def ingest_error_count(conn: sqlite3.Connection) -> int:
     count: int = conn.execute("SELECT count(*) FROM ingest_errors").fetchone()[0]
     return count
+
+
+def commit_count(conn: sqlite3.Connection) -> int:
+    """How many write transactions the store has committed (see `store_version`).
+
+    A database that has not been migrated yet (a read-only `serve --no-watch` started against
+    one written by an older writer) has no counter: 0, and the change feed alone versions it.
+    """
+    try:
+        row = conn.execute("SELECT commits FROM store_version WHERE id = 1").fetchone()
+    except sqlite3.OperationalError:
+        return 0
+    return int(row[0]) if row else 0

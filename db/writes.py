@@ -173,6 +173,7 @@ class Writer:
                 self.conn.execute(
                     "DELETE FROM changes WHERE seq <= ?", [result.last_seq - self.change_retention]
                 )
+            self.conn.execute("UPDATE store_version SET commits = commits + 1 WHERE id = 1")
             self.conn.execute("COMMIT")
             result.seconds = time.perf_counter() - started
             committed = time.time()

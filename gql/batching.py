@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from functools import partial
 from typing import Any, Generic, TypeAlias, TypeVar
 
-from newsgraph.db.pool import ReaderPool
+from newsgraph.db.pool import Reader
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -28,10 +28,10 @@ Fetch = Callable[[sqlite3.Connection, list[K]], Mapping[K, V]]
 class Batcher:
     """Collects the loaders with waiting keys and dispatches them together."""
 
-    __slots__ = ("_loop", "_scheduled", "_waiting", "pool")
+    __slots__ = ("_loop", "_scheduled", "_waiting", "reader")
 
-    def __init__(self, pool: ReaderPool) -> None:
-        self.pool = pool
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
         self._loop: asyncio.AbstractEventLoop | None = None
         self._waiting: list[Loader[Any, Any]] = []
         self._scheduled = False
@@ -53,7 +53,7 @@ class Batcher:
         batch = [(loader, loader.take_pending()) for loader in self._waiting]
         self._waiting = []
         jobs = [(loader.fetch, list(pending)) for loader, pending in batch]
-        done = self.pool.submit(partial(_run_jobs, jobs))
+        done = self.reader.submit(partial(_run_jobs, jobs))
         done.add_done_callback(partial(_deliver, batch))
 
 

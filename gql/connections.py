@@ -142,7 +142,7 @@ async def article_connection(
     )
     context = info.context
     try:
-        page, primes = await context.pool.submit(partial(_read, query, plan, context.loaders))
+        page, primes = await context.reader.submit(partial(_read, query, plan, context.loaders))
     except SearchSyntaxError as error:
         raise BadArgument(str(error)) from None
     apply_primes(primes)

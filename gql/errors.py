@@ -27,6 +27,11 @@ class BadArgument(ApiError):
 
 
 def should_mask(error: GraphQLError) -> bool:
-    """Mask everything except validation errors (no original error) and our own."""
+    """Mask everything except what GraphQL itself raised about the request and our own errors.
+
+    Validation errors have no original error; a variable that does not coerce (`$n: Int!`
+    given null) carries graphql-core's own `GraphQLError`; `ApiError` is ours. Any other
+    exception is a fault of ours.
+    """
     original = error.original_error
-    return original is not None and not isinstance(original, ApiError)
+    return original is not None and not isinstance(original, GraphQLError)

@@ -1,124 +1,90 @@
-"""GraphQL over HTTP, as the graphql-over-http spec and its `graphql-http` audit ask.
+"""GraphQL over HTTP, as the graphql-over-http spec and its `graphql-http` audit ask, with the
+caching protocols clients and CDNs speak.
 
-Strawberry's ASGI view answers most requests well; this subclass settles what it leaves open:
+Strawberry's ASGI view serves WebSockets and the GraphiQL page; GraphQL requests themselves are
+answered here, in this order:
 
-- Media types: `application/graphql-response+json` when the client accepts it, else legacy
-  `application/json` (also for `*/*` or no `Accept`); 406 when it accepts neither.
-  With the new type, a request that fails before execution (unparsable, invalid, too complex,
-  bad variables) is a 400 without a `data` key; with the legacy type it is a 200, still
-  without `data`, as the GraphQL spec says for request errors.
-- 405 with `Allow: POST` for a mutation or subscription sent by GET; 415 for a POST body that is
-  not `application/json` (utf-8); 400 for malformed JSON, a body that is not an object, a
-  missing or non-string `query`, a bad `operationName` or an unknown operation; batches (a
-  JSON array) are refused with 400 rather than multiplying every limit below.
-- Request body limit: checked against `Content-Length` and while reading, before any parsing
-  (413). Time limit: the execution is cancelled at the deadline and its SQLite statements are
-  interrupted (see `db.pool.ReadScope`), so the reader thread is freed too.
-- Every response carries `X-Request-ID`, the id that masked errors quote and logs record.
-
-Errors the view raises itself are GraphQL-shaped JSON: `{"errors": [{"message", "extensions":
-{"code"}}]}`.
+1. Refusals that need no body (`gql.http_request`): 405 for other methods, 406 when `Accept`
+   takes neither `application/graphql-response+json` nor legacy `application/json`, 413 for a
+   body over the limit (by `Content-Length`, and again while reading).
+2. The operation: 415 for a POST that is not `application/json` (utf-8), 400 for malformed
+   JSON, a batch, a non-object, bad fields; then persisted queries (`gql.persisted`) turn a
+   hash or `documentId` into the document, or answer `PersistedQueryNotFound`.
+3. One read snapshot for the whole request (`db.pool`). Its data version, with the request,
+   keys the response cache (`gql.response_cache`) and names the ETag (`gql.http_cache`): a
+   GET whose `If-None-Match` names the current tag is a 304 before anything executes; a hit is
+   sent as stored bytes; concurrent identical misses execute once.
+4. Execution is the schema's one guarded path (`gql.operation`: timeout, request id, limits,
+   masking), shared with the WebSocket transports. With the new media type, a request that
+   fails before execution is a 400 without `data`; with the legacy type it is a 200.
+5. Bodies of 1 KB or more are gzipped for clients that accept it; every response carries
+   `X-Request-ID`; errors are `Cache-Control: no-store`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, ClassVar
+import contextlib
+import json
+import sqlite3
+from collections.abc import Awaitable, Callable
+from typing import ClassVar
 
-import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
-from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
+from strawberry.http import process_result
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
-from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
-from newsgraph.db.pool import ReaderPool, read_scope
+from newsgraph.db.pool import ReaderPool
 from newsgraph.gql.context import Context
+from newsgraph.gql.http_cache import (
+    NO_STORE,
+    VARY,
+    HttpCaching,
+    accepts_gzip,
+    encoded_response,
+    entity_tag,
+    matches,
+    not_modified,
+)
+from newsgraph.gql.http_request import (
+    GRAPHQL_RESPONSE,
+    JSON,
+    HttpError,
+    HttpLimits,
+    HttpOperation,
+    error_body,
+    is_request_error,
+    negotiate,
+    operation_problem,
+    request_data,
+    wrong_method,
+)
+from newsgraph.gql.operation import operation_type
+from newsgraph.gql.persisted import NOT_FOUND, NOT_IN_LIST, PersistedDocuments, PersistedQueryError
+from newsgraph.gql.response_cache import Encoded, RequestKey, ResponseCache
 
-log = logging.getLogger("newsgraph.gql")
-
-GRAPHQL_RESPONSE = "application/graphql-response+json"
-JSON = "application/json"
-TIMEOUT = "QUERY_TIMEOUT"
-
-
-@dataclass(frozen=True, slots=True)
-class HttpLimits:
-    """Per-request limits of the HTTP edge; 0 turns one off."""
-
-    max_body_bytes: int = 262_144
-    timeout_ms: int = 10_000
-    env_prefix: str = "NEWSGRAPH_"
-
-
-class HttpError(Exception):
-    """A request the view refuses before (or instead of) executing it."""
-
-    def __init__(
-        self, status: int, message: str, code: str = "BAD_REQUEST",
-        headers: Mapping[str, str] | None = None,
-    ) -> None:  # fmt: skip
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.code = code
-        self.headers = dict(headers or {})
+__all__ = ["GRAPHQL_RESPONSE", "JSON", "GraphQLHTTP", "HttpError", "HttpLimits", "negotiate"]
 
 
 class _BodyTooLarge(Exception):
     pass
 
 
-def negotiate(accept: str | None) -> str | None:
-    """The response media type for an `Accept` header; None when we offer nothing it takes.
-
-    The most preferred (highest q) of our two types wins; on a tie the spec's own type wins,
-    except that a bare wildcard means the legacy `application/json` (old clients send `*/*`).
-    """
-    if accept is None or not accept.strip():
-        return JSON
-    best: tuple[float, int, str] | None = None
-    for part in accept.split(","):
-        media, params = parse_content_type(part.strip())
-        try:
-            quality = float(params.get("q", "1"))
-        except ValueError:
-            quality = 0.0
-        if quality <= 0:
-            continue
-        if media == GRAPHQL_RESPONSE:
-            offer = (quality, 2, GRAPHQL_RESPONSE)
-        elif media == JSON:
-            offer = (quality, 1, JSON)
-        elif media in ("*/*", "application/*"):
-            offer = (quality, 0, JSON)
-        else:
-            continue
-        if best is None or offer[:2] > best[:2]:
-            best = offer
-    return best[2] if best else None
-
-
-def error_body(message: str, code: str) -> bytes:
-    return orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
-
-
 class GraphQLHTTP(GraphQL[Context, None]):
-    """Strawberry's ASGI view with spec-conformant HTTP semantics and the edge limits."""
+    """Strawberry's ASGI view with spec-conformant HTTP, persisted queries and caching."""
 
     http_limits: HttpLimits = HttpLimits()
+    http_caching: HttpCaching = HttpCaching()
     pool: ReaderPool  # set by the subclass that owns the pool
+    cache: ResponseCache = ResponseCache(0)
+    documents: PersistedDocuments = PersistedDocuments()
     _ALLOWED: ClassVar[dict[str, set[OperationType]]] = {
         "GET": {OperationType.QUERY},
         "POST": {OperationType.QUERY, OperationType.MUTATION},
@@ -134,15 +100,20 @@ class GraphQLHTTP(GraphQL[Context, None]):
         context = await self.get_context(request, response=await self.get_sub_response(request))
         try:
             self._check_request(request, media)
-            response = await self._run_http(request, context)
+            if self._wants_ide(request):
+                response = await self.run(request, context=context)
+            else:
+                response = await self._answer(request, context)
         except HttpError as error:
             response = self._error_response(request, error)
         except _BodyTooLarge:
             response = self._error_response(request, self._too_large())
-        except HTTPException as error:  # Strawberry's own refusals (bad JSON, missing query)
+        except HTTPException as error:  # Strawberry's own refusals
             response = self._error_response(request, HttpError(error.status_code, error.reason))
         response.headers["x-request-id"] = context.request_id
         await response(scope, receive, send)
+
+    # -- refusals ------------------------------------------------------------------------------
 
     def _limited(self, receive: Receive) -> Callable[[], Awaitable[Message]]:
         """`receive`, refusing a body that grows past the limit while it is read."""
@@ -184,33 +155,40 @@ class GraphQLHTTP(GraphQL[Context, None]):
             raise self._too_large()
 
     def _wants_ide(self, request: Request) -> bool:
-        accept = request.headers.get("accept", "")
+        params = request.query_params
         return (
             request.method == "GET"
-            and "query" not in request.query_params
-            and ("text/html" in accept)
+            and not ({"query", "extensions", "documentId"} & params.keys())
+            and "text/html" in request.headers.get("accept", "")
         )
 
     def _error_response(self, request: Request, error: HttpError) -> Response:
         media = getattr(request.state, "media_type", JSON)
+        headers = {"cache-control": NO_STORE, **error.headers}
         return Response(
-            error_body(error.message, error.code),
-            status_code=error.status,
-            media_type=media,
-            headers=error.headers,
+            error_body(error.message, error.code), error.status, headers, media_type=media
         )
 
-    async def _run_http(self, request: Request, context: Context) -> Response:
-        """Strawberry's `run`, then the negotiated media type and the request-error status."""
-        response = await self.run(request, context=context)
-        media = request.state.media_type
-        if response.media_type == JSON or response.headers.get("content-type") == JSON:
-            response.headers["content-type"] = media
-            if media == GRAPHQL_RESPONSE and getattr(request.state, "request_error", False):
-                response.status_code = 400
-        return response
+    # -- the operation -------------------------------------------------------------------------
 
-    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
+    async def _operation(self, request: Request) -> HttpOperation:
+        """The request's operation with its document resolved (persisted queries)."""
+        adapter = self.request_adapter_class(request)
+        try:
+            operation = await self._parse(adapter)
+        except json.JSONDecodeError as error:
+            raise HttpError(400, "Unable to parse request body as JSON") from error
+        try:
+            query = self.documents.resolve(
+                operation.query, operation.extensions, operation.document_id
+            )
+        except PersistedQueryError as error:
+            raise _persisted_refusal(error, request.state.media_type) from error
+        return HttpOperation(
+            query, operation.variables, operation.operation_name, operation.extensions, None
+        )
+
+    async def _parse(self, request: AsyncHTTPRequestAdapter) -> HttpOperation:
         if request.method == "GET":
             data: object = self.parse_query_params(request.query_params)
         else:
@@ -227,105 +205,114 @@ class GraphQLHTTP(GraphQL[Context, None]):
             raise HttpError(400, "batched requests are not supported; send one operation")
         if not isinstance(data, dict):
             raise HttpError(400, "the request must be a JSON object with a `query`")
-        return _request_data(data)
+        return request_data(data)
 
-    async def execute_single(
-        self, request: Request, request_adapter: AsyncHTTPRequestAdapter, sub_response: Response,
-        context: Context, root_value: None, request_data: GraphQLRequestData,
-    ) -> ExecutionResult:  # fmt: skip
-        method = request_adapter.method
-        timeout = self.http_limits.timeout_ms / 1000 or None
-        with read_scope() as scope:
+    # -- answering -----------------------------------------------------------------------------
+
+    async def _answer(self, request: Request, context: Context) -> Response:
+        """One snapshot for the whole request: conditional, cached, shared or executed."""
+        operation = await self._operation(request)
+        query = operation.query or ""
+        gzip = accepts_gzip(request.headers.get("accept-encoding"))
+        if operation_type(query, operation.operation_name) is not OperationType.QUERY:
+            return (await self._execute(request, context, operation, gzip))[0]
+        media = request.state.media_type
+        key = RequestKey.of(query, operation.operation_name, operation.variables, media)
+        async with contextlib.AsyncExitStack() as stack:
             try:
-                async with asyncio.timeout(timeout):
-                    return await self.schema.execute(
-                        request_data.query,
-                        variable_values=request_data.variables,
-                        context_value=context,
-                        operation_name=request_data.operation_name,
-                        allowed_operation_types=self._ALLOWED.get(method, set()),
-                        operation_extensions=request_data.extensions,
+                snapshot = await stack.enter_async_context(self.pool.snapshot())
+            except sqlite3.Error:  # the guarded path reports it, masked, as for any fault
+                return (await self._execute(request, context, operation, gzip))[0]
+            version = snapshot.version.token
+            tag = entity_tag(version, key.digest, gzip)
+            if request.method == "GET" and matches(request.headers.get("if-none-match"), tag):
+                return not_modified(tag, self.http_caching.cache_control)
+            if not self.cache.enabled:
+                context.use_snapshot(snapshot)
+                return (await self._execute(request, context, operation, gzip, tag))[0]
+            cache_key = (key, version)
+            stored = self.cache.get(cache_key)
+            if stored is not None:
+                return self._stored(request, stored, gzip, tag)
+            flight = self.cache.in_flight(cache_key)
+            if flight is None:
+                context.use_snapshot(snapshot)
+                with self.cache.leading(cache_key) as publish:
+                    response, shareable = await self._execute(
+                        request, context, operation, gzip, tag
                     )
-            except TimeoutError:
-                interrupted = self.pool.interrupt(scope)
-                log.warning(
-                    "request %s: cancelled after %d ms (%d statement(s) interrupted)",
-                    context.request_id, self.http_limits.timeout_ms, interrupted,
-                )  # fmt: skip
-                request.state.timed_out = True
-                return ExecutionResult(data=None, errors=[self._timeout_error(context)])
-            except MissingQueryError as error:
-                raise HttpError(400, "the request has no `query`") from error
-            except CannotGetOperationTypeError as error:
-                raise HttpError(400, _operation_problem(error.operation_name)) from error
-            except InvalidOperationTypeError as error:
-                raise _wrong_method(error.operation_type, method) from error
+                    publish(shareable)
+                    return response
+        shared = await self.cache.shared(flight)  # another request is executing it right now
+        if shared is not None:
+            return self._stored(request, shared, gzip, tag)
+        return (await self._execute(request, context, operation, gzip))[0]
 
-    def _timeout_error(self, context: Context) -> GraphQLError:
-        setting = self.http_limits.env_prefix + "QUERY_TIMEOUT_MS"
-        return GraphQLError(
-            f"query ran longer than the limit of {self.http_limits.timeout_ms:,} ms ({setting}) "
-            "and was cancelled; ask for less (smaller pages, fewer nested lists)",
-            extensions={"code": TIMEOUT, "requestId": context.request_id},
+    async def _execute(
+        self, request: Request, context: Context, operation: HttpOperation, gzip: bool,
+        tag: str | None = None,
+    ) -> tuple[Response, Encoded | None]:  # fmt: skip
+        """Execute, encode and frame; the encoded answer too when it may be reused."""
+        result = await self._run_operation(request, context, operation)
+        request_error = is_request_error(result) and not context.timed_out
+        body = process_result(result)
+        if request_error:
+            body.pop("data", None)
+        media = request.state.media_type
+        status = 400 if request_error and media == GRAPHQL_RESPONSE else 200
+        encoded = Encoded.of(self.encode_json(body))
+        reusable = not result.errors and context.cacheable and tag is not None
+        headers = {"vary": VARY}
+        if not reusable:
+            headers["cache-control"] = NO_STORE if result.errors or tag else "no-cache"
+        elif request.method == "GET":
+            headers |= {"etag": tag or "", "cache-control": self.http_caching.cache_control}
+        response = encoded_response(
+            encoded, status=status, media_type=media, gzip=gzip, headers=headers
+        )
+        return response, encoded if reusable else None
+
+    def _stored(self, request: Request, encoded: Encoded, gzip: bool, tag: str) -> Response:
+        headers = {"vary": VARY}
+        if request.method == "GET":
+            headers |= {"etag": tag, "cache-control": self.http_caching.cache_control}
+        return encoded_response(
+            encoded, status=200, media_type=request.state.media_type, gzip=gzip, headers=headers
         )
 
-    async def process_result(
-        self, request: Request, result: ExecutionResult
-    ) -> GraphQLHTTPResponse:
-        response = process_result(result)
-        if getattr(request.state, "timed_out", False):
-            return response
-        if _is_request_error(result):
-            response.pop("data", None)
-            request.state.request_error = True
-        return response
+    async def _run_operation(
+        self, request: Request, context: Context, operation: HttpOperation
+    ) -> ExecutionResult:
+        """The schema's one guarded path (`gql.operation`), with HTTP's own refusals."""
+        method = request.method
+        try:
+            return await self.schema.execute(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=context,
+                operation_name=operation.operation_name,
+                allowed_operation_types=self._ALLOWED.get(method, set()),
+                operation_extensions=operation.extensions,
+            )
+        except MissingQueryError as error:
+            raise HttpError(400, "the request has no `query`") from error
+        except CannotGetOperationTypeError as error:
+            raise HttpError(400, operation_problem(error.operation_name)) from error
+        except InvalidOperationTypeError as error:
+            raise wrong_method(error.operation_type, method) from error
+
+    def encode_json(self, data: object) -> bytes:  # overridden by the app (orjson)
+        return json.dumps(data).encode()
 
 
-def _is_request_error(result: ExecutionResult) -> bool:
-    """Failed before execution: unparsable, invalid, too complex, or bad variables.
-
-    Variable coercion failures come back from graphql-core's execute (not as a
-    `PreExecutionError`) with no data and errors that have no path; field errors always have one.
-    """
-    if isinstance(result, PreExecutionError):
-        return True
-    errors = result.errors or ()
-    return result.data is None and bool(errors) and all(e.path is None for e in errors)
-
-
-def _request_data(data: dict[str, Any]) -> GraphQLRequestData:
-    query, variables = data.get("query"), data.get("variables")
-    operation_name, extensions = data.get("operationName"), data.get("extensions")
-    if query is None:
-        raise HttpError(400, "the request has no `query`")
-    if not isinstance(query, str):
-        raise HttpError(400, "`query` must be a string")
-    if not isinstance(variables, dict | None):
-        raise HttpError(400, "`variables` must be a JSON object (a map) or null")
-    if not isinstance(operation_name, str | None):
-        raise HttpError(400, "`operationName` must be a string or null")
-    if not isinstance(extensions, dict | None):
-        raise HttpError(400, "`extensions` must be a JSON object (a map) or null")
-    return GraphQLRequestData(query, variables, operation_name, extensions)
-
-
-def _operation_problem(name: str | None) -> str:
-    if name is None:
-        return "the document has several operations (or none): say which with `operationName`"
-    return f"the document has no operation named {name!r} (`operationName`)"
-
-
-def _wrong_method(kind: OperationType, method: str) -> HttpError:
-    if method == "GET":
-        where = "a WebSocket (graphql-transport-ws)" if kind.value == "subscription" else "POST"
-        return HttpError(
-            405,
-            f"a {kind.value} cannot be sent with GET; use {where}",
-            "METHOD_NOT_ALLOWED",
-            {"Allow": "POST"},
-        )
-    return HttpError(
-        400,
-        f"a {kind.value} cannot be sent over HTTP {method}; subscriptions use a WebSocket "
-        "(graphql-transport-ws) at this same URL",
-    )
+def _persisted_refusal(error: PersistedQueryError, media: str) -> HttpError:
+    """`PersistedQueryNotFound` is a 200 for legacy JSON clients (Apollo's and urql's links
+    read the error and resend the query) and a 404 with the new media type; a document an
+    endpoint does not trust is 403; a bad hash or version is 400."""
+    if error.code == NOT_FOUND:
+        status = 404 if media == GRAPHQL_RESPONSE else 200
+    elif error.code == NOT_IN_LIST:
+        status = 403
+    else:
+        status = 400
+    return HttpError(status, error.message, error.code)

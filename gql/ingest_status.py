@@ -39,7 +39,7 @@ def _read(conn: sqlite3.Connection) -> tuple[IngestStatusRow, int]:
 
 
 async def read_ingest_status(info: Info) -> IngestStatusValue:
-    row, newest = await info.context.pool.submit(_read)
+    row, newest = await info.context.reader.submit(_read)
     counts = (
         row.article_count, row.provider_count, row.topic_count, row.skipped_count,
         row.error_count, row.last_ingest_at, encode_change_cursor(newest),

@@ -2,7 +2,7 @@
 
 A `Loaders` lives exactly as long as one request (or one subscription event): its caches must
 never serve one request's rows to the next, or a reader could see an article that has since
-changed. Loaders are created lazily on first use, so `Loaders(pool)` costs a few hundred
+changed. Loaders are created lazily on first use, so `Loaders(reader)` costs a few hundred
 nanoseconds and a subscription can afford a fresh one per event.
 """
 
@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from newsgraph.db import mentions, reads
-from newsgraph.db.pool import ReaderPool
+from newsgraph.db.pool import Reader
 from newsgraph.db.rows import ImageRow
 from newsgraph.gql.batching import Batcher, Loader
 from newsgraph.gql.nodes import ArticleNode, ProviderNode, RelatedNode, TopicNode, adopt
@@ -31,13 +31,13 @@ Ranked = Sequence[tuple[TopicNode, int]]
 
 @dataclass
 class Loaders:
-    """Every loader of one request. Build with `Loaders(pool)`."""
+    """Every loader of one request. Build with `Loaders(reader)`."""
 
-    pool: ReaderPool
+    reader: Reader  # the request's snapshot (or the pool, outside a request)
     batcher: Batcher = field(init=False)
 
     def __post_init__(self) -> None:
-        self.batcher = Batcher(self.pool)
+        self.batcher = Batcher(self.reader)
 
     def _loader(
         self, fetch: Callable[[sqlite3.Connection, list[K]], Mapping[K, V]], default: V

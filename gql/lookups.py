@@ -47,7 +47,7 @@ async def articles_by(
     """Articles by path or URL, read together with what the query selects of them."""
     plan = node_plan(info)
     loaders = info.context.loaders
-    found, primes = await info.context.pool.submit(
+    found, primes = await info.context.reader.submit(
         partial(_read_articles, kind, keys, plan, loaders)
     )
     apply_primes(primes)
@@ -129,7 +129,7 @@ async def facets(
         raise BadArgument(f"`limit` must be between 0 and {MAX_FACETS} (got {limit})")
     try:
         match = None if search is None else fts_query(search, raw=search_mode is SearchMode.FTS5)
-        found = await info.context.pool.submit(
+        found = await info.context.reader.submit(
             partial(_facets_work, filter_spec(filter), match, limit)
         )
     except SearchSyntaxError as error:
@@ -188,8 +188,8 @@ async def _list_connection(
     signature = table + ":" + order.field.value + order.direction.value
     cursor = None if after is None else decode_cursor(after, signature, 2, "after")
     descending = order.direction is OrderDirection.DESC
-    pool = info.context.pool
-    rows, keys, more = await pool.submit(
+    reader = info.context.reader
+    rows, keys, more = await reader.submit(
         partial(
             page, search=search, order=order.field.value, descending=descending,
             limit=page_at.size, cursor=cursor,
@@ -198,7 +198,7 @@ async def _list_connection(
     adopt(rows, info.context.loaders)
     edges = [Edge(row, key, signature) for row, key in zip(rows, keys, strict=True)]
     count = lists.count_providers if table == "providers" else lists.count_topics
-    return Connection(edges, more, cursor is not None, lambda: pool.submit(count))
+    return Connection(edges, more, cursor is not None, lambda: reader.submit(count))
 
 
 async def provider_by_domain(info: Info, domain: str) -> ProviderNode | None:
@@ -224,11 +224,11 @@ async def ingest_errors(info: Info, first: int | None, after: str | None) -> Con
     page_at = window(info, first, after)
     cursor = None if after is None else decode_cursor(after, ERRORS, 1, "after")
     after_path = None if cursor is None else str(cursor[0])
-    pool = info.context.pool
-    rows, more = await pool.submit(
+    reader = info.context.reader
+    rows, more = await reader.submit(
         lambda conn: status.ingest_errors_page(conn, page_at.size, after_path)
     )
     edges = [Edge(row, (row.path,), ERRORS) for row in rows]
     return Connection(
-        edges, more, cursor is not None, lambda: pool.submit(status.ingest_error_count)
+        edges, more, cursor is not None, lambda: reader.submit(status.ingest_error_count)
     )

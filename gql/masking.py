@@ -28,17 +28,25 @@ class MaskInternalErrors(MaskErrors):
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         request_id = str(getattr(self.execution_context.context, "request_id", "") or "-")
-        original = error.original_error
-        log.error(
-            "request %s: internal error at %s: %s",
-            request_id,
-            ".".join(str(part) for part in error.path or ()) or "(operation)",
-            original if original is not None else error.message,
-            exc_info=(type(original), original, original.__traceback__) if original else None,
-        )
-        return GraphQLError(
-            self.error_message,
-            nodes=error.nodes,
-            path=error.path,
-            extensions={"code": INTERNAL, "requestId": request_id},
-        )
+        return masked(error, request_id)
+
+
+MESSAGE = "Unexpected error."
+
+
+def masked(error: GraphQLError, request_id: str) -> GraphQLError:
+    """Log `error` in full under the request id; the client gets only the id and a code."""
+    original = error.original_error
+    log.error(
+        "request %s: internal error at %s: %s",
+        request_id,
+        ".".join(str(part) for part in error.path or ()) or "(operation)",
+        original if original is not None else error.message,
+        exc_info=(type(original), original, original.__traceback__) if original else None,
+    )
+    return GraphQLError(
+        MESSAGE,
+        nodes=error.nodes,
+        path=error.path,
+        extensions={"code": INTERNAL, "requestId": request_id},
+    )

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import partial
 
-import strawberry
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 from newsgraph.gql.execution import FastExecutor
 from newsgraph.gql.masking import MaskInternalErrors
+from newsgraph.gql.operation import GuardedSchema, OperationGuard
 from newsgraph.gql.queries import Query
 from newsgraph.gql.scalars import SCALARS
 from newsgraph.gql.subscriptions import Subscription
@@ -24,13 +24,15 @@ def build_schema(
     extensions: Sequence[Callable[[], SchemaExtension]] = (),
     *,
     guards: Sequence[Callable[[], SchemaExtension]] = (),
-) -> strawberry.Schema:
+    guard: OperationGuard | None = None,
+) -> GuardedSchema:
     """The schema; `extensions` are added after ours (the app passes its metrics here).
 
+    `guard` holds every operation, over any transport, to the timeout (see `gql.operation`).
     `guards` (the query limits of `gql.limits`) come first: their parse hook must wrap the
     parser cache's, and their validation rules must be in place before validation runs.
     """
-    return strawberry.Schema(
+    schema = GuardedSchema(
         query=Query,
         subscription=Subscription,
         types=[Article, Provider, Topic],
@@ -44,6 +46,9 @@ def build_schema(
             *extensions,
         ],
     )
+    if guard is not None:
+        schema.guard = guard
+    return schema
 
 
 def print_sdl() -> str:

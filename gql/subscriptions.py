@@ -140,7 +140,7 @@ async def _deliver(
         async for batch in batches:
             paths = sorted({row.path for row in batch if row.op != "deleted"})
             loaders = info.context.fresh_loaders()
-            found, matching = await info.context.pool.submit(
+            found, matching = await info.context.reader.submit(
                 partial(_read_batch, loaders, spec, paths)
             )
             for row in batch:

@@ -305,6 +305,25 @@ class TopicConnection:
     total_count: int
 
 
+def _watching(parent: strawberry.Parent[Any], info: Info) -> bool:
+    return bool(info.context.depends_on_process_state(parent, "watching"))
+
+
+def _observer_kind(parent: strawberry.Parent[Any], info: Info) -> str | None:
+    kind: str | None = info.context.depends_on_process_state(parent, "observer_kind")
+    return kind
+
+
+def _last_event_at(parent: strawberry.Parent[Any], info: Info) -> DateTime | None:
+    at: DateTime | None = info.context.depends_on_process_state(parent, "last_event_at")
+    return at
+
+
+def _queue_depth(parent: strawberry.Parent[Any], info: Info) -> int | None:
+    depth: int | None = info.context.depends_on_process_state(parent, "queue_depth")
+    return depth
+
+
 @strawberry.type
 class IngestStatus:
     article_count: int
@@ -317,18 +336,23 @@ class IngestStatus:
         description="Cursor of the newest change: read, then subscribe to articleEvents with "
         "`since` set to it to miss nothing in between."
     )
+
+    # This process's watcher state, not stored data: a response that selects any of these
+    # is never cached (see `Context.depends_on_process_state`).
     watching: bool = strawberry.field(
+        resolver=_watching,
         description="Whether this process watches the content root (false under "
-        "`serve --no-watch`, where another process writes)."
+        "`serve --no-watch`, where another process writes).",
     )
     observer_kind: str | None = strawberry.field(
-        description="`inotify` or `polling`; null when not watching."
+        resolver=_observer_kind, description="`inotify` or `polling`; null when not watching."
     )
     last_event_at: DateTime | None = strawberry.field(
-        description="Last file-system event this process's watcher saw."
+        resolver=_last_event_at, description="Last file-system event this process's watcher saw."
     )
     queue_depth: int | None = strawberry.field(
-        description="Paths waiting to be ingested; null when this process does not watch."
+        resolver=_queue_depth,
+        description="Paths waiting to be ingested; null when this process does not watch.",
     )
 
 

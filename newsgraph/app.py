@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import orjson
-import strawberry
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Route, WebSocketRoute
@@ -21,10 +20,19 @@ from starlette.websockets import WebSocket
 
 from newsgraph.config import Settings
 from newsgraph.db.pool import ReaderPool
-from newsgraph.edge import cors, guards, http_limits
+from newsgraph.edge import (
+    cors,
+    guards,
+    http_caching,
+    http_limits,
+    operation_guard,
+    persisted_documents,
+)
 from newsgraph.gql.context import Context, Limits
 from newsgraph.gql.http import GraphQLHTTP
 from newsgraph.gql.live_state import LiveState
+from newsgraph.gql.operation import GuardedSchema
+from newsgraph.gql.response_cache import ResponseCache
 from newsgraph.gql.schema import build_schema
 from newsgraph.live import configure_websockets, live_services
 from newsgraph.metrics import Metrics
@@ -38,7 +46,7 @@ DEFAULT_READER_THREADS = 4
 class GraphQLView(GraphQLHTTP):
     """Our HTTP semantics and limits (`gql.http`), with our context and orjson encoding."""
 
-    def __init__(self, schema: strawberry.Schema, pool: ReaderPool, limits: Limits) -> None:
+    def __init__(self, schema: GuardedSchema, pool: ReaderPool, limits: Limits) -> None:
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
         self.pool = pool
         self.limits = limits
@@ -65,10 +73,17 @@ def create_app(settings: Settings) -> Starlette:
     """The whole HTTP/WebSocket surface; the reader pool lives as long as the lifespan."""
     pool = ReaderPool(settings.db, threads=reader_threads(settings))
     metrics = Metrics()
-    schema = build_schema([metrics.extension()], guards=guards(settings))
+    schema = build_schema(
+        [metrics.extension()], guards=guards(settings), guard=operation_guard(settings)
+    )
+    schema.on_client_error = metrics.observe_client_error
     view = GraphQLView(schema, pool, limits(settings))
     configure_websockets(view, settings)
     view.http_limits = http_limits(settings)
+    view.http_caching = http_caching(settings)
+    view.documents = schema.documents = persisted_documents(settings)
+    view.cache = ResponseCache(settings.response_cache_bytes)
+    metrics.read_cache(lambda: view.cache.stats)
     ops = Ops(pool, metrics, watch=settings.watch)
 
     @asynccontextmanager

@@ -53,6 +53,12 @@ class Settings:
     max_body_bytes: int = 262_144
     query_timeout_ms: int = 10_000
     introspection: bool = True
+    response_cache_bytes: int = 67_108_864
+    cache_max_age: int = 0
+    cache_stale_while_revalidate: int = 0
+    persisted_queries: str = ""
+    persisted_only: bool = False
+    apq_registry_size: int = 5_000
     cors_origins: tuple[str, ...] = ()
     replicate_to: str = ""
     replica_of: str = ""
@@ -131,6 +137,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("query_timeout_ms", "longest a query may run before it is cancelled",
             ("serve", "config")),
     Setting("introspection", "answer schema introspection (__schema, __type)",
+            ("serve", "config")),
+    Setting("response_cache_bytes", "memory for cached responses, keyed by data version; 0 = off",
+            ("serve", "config")),
+    Setting("cache_max_age", "Cache-Control max-age (s) of GET answers; 0 = no-cache "
+            "(revalidate with the ETag)", ("serve", "config")),
+    Setting("cache_stale_while_revalidate", "Cache-Control stale-while-revalidate (s) with "
+            "cache_max_age", ("serve", "config")),
+    Setting("persisted_queries", "trusted-documents manifest (Apollo's format or an "
+            "id-to-document JSON map)", ("serve", "config")),
+    Setting("persisted_only", "run only documents from the persisted_queries manifest",
+            ("serve", "config")),
+    Setting("apq_registry_size", "documents automatic persisted queries remember; 0 = none",
             ("serve", "config")),
     Setting("cors_origins", "browser origins allowed to call the API (repeatable); none = no CORS",
             ("serve", "config")),

@@ -25,11 +25,14 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.registry import Collector
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 from newsgraph.db.writes import BatchResult
+from newsgraph.gql.response_cache import CacheStats
 
 # The `_created` timestamp series double every counter and histogram in the text format and no
 # dashboard of ours reads them. (This is a process-wide switch of prometheus-client.)
@@ -89,6 +92,10 @@ class Metrics:
         self.subscriptions = Gauge(
             "newsgraph_subscriptions_active", "Open GraphQL subscriptions", registry=reg
         )
+        self.client_errors = Counter(
+            "newsgraph_graphql_client_errors", "Errors a client caused (syntax, validation, "
+            "bad arguments), by code; logged at INFO, not ERROR", ["code"], registry=reg,
+        )  # fmt: skip
         # Resolved once: labels() costs a lock and a dict lookup per call.
         self._files = {result: self.files.labels(result) for result in FILE_RESULTS}
         self._requests = {
@@ -124,12 +131,42 @@ class Metrics:
         if seconds is not None:
             self._latency[kind].observe(seconds)
 
+    def read_cache(self, stats: Callable[[], CacheStats]) -> None:
+        """Expose the response cache's counters, read at scrape time (no cost per hit)."""
+        self.registry.register(_CacheCollector(stats))
+
+    def observe_client_error(self, code: str) -> None:
+        self.client_errors.labels(code).inc()
+
     def extension(self) -> Callable[[], SchemaExtension]:
         """A factory Strawberry calls once per operation (extensions hold per-request state)."""
         return partial(GraphQLMetrics, metrics=self)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _CacheCollector(Collector):
+    """`newsgraph_response_cache_*` from the cache's own counters."""
+
+    def __init__(self, stats: Callable[[], CacheStats]) -> None:
+        self.stats = stats
+
+    def collect(self) -> Iterator[Metric]:
+        now = self.stats()
+        for name, value, text in (
+            ("hits", now.hits, "Responses served from the cache (or shared with a request "
+             "executing the same operation at the same data version)"),
+            ("misses", now.misses, "Cacheable queries that had to execute"),
+            ("evictions", now.evictions, "Entries dropped to stay within response_cache_bytes"),
+        ):  # fmt: skip
+            yield CounterMetricFamily(f"newsgraph_response_cache_{name}", text, value=value)
+        yield GaugeMetricFamily(
+            "newsgraph_response_cache_bytes", "Bytes held by cached responses", value=now.bytes
+        )
+        yield GaugeMetricFamily(
+            "newsgraph_response_cache_entries", "Responses held", value=now.entries
+        )
 
 
 class GraphQLMetrics(SchemaExtension):

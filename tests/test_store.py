@@ -10,6 +10,7 @@ import pytest
 
 from newsgraph.db.connection import open_reader, open_writer
 from newsgraph.db.errors import DatabaseUnavailable, NotANewsgraphDatabase
+from newsgraph.db.migrations import migrations
 from newsgraph.db.writes import Writer
 from newsgraph.demo import write_demo_content
 from newsgraph.ingest.pipeline import Pipeline
@@ -266,8 +267,9 @@ def test_migrations_create_the_schema_in_an_empty_file_and_are_idempotent(tmp_pa
     open_writer(path).close()
     open_writer(path).close()
     conn = open_reader(path)
-    names = {r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")}
-    assert names == {"m001_initial_schema"}
+    names = sorted(r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations"))
+    assert names == sorted(migration.name for migration in migrations._migrations)
+    assert names[0] == "m001_initial_schema"
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
 

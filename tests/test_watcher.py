@@ -54,7 +54,9 @@ def test_created_file_is_ingested(
     status = watcher.status()
     assert (status.watching, status.observer_kind, status.root_present) == (True, "inotify", True)
     assert status.last_event_at is not None
-    assert status.last_change_seq == query("SELECT max(seq) FROM changes")[0][0]
+    # The status is updated just after the commit that the query above already sees.
+    newest = query("SELECT max(seq) FROM changes")[0][0]
+    wait_for(lambda: watcher.status().last_change_seq == newest)
     wait_for(lambda: watcher.status().queue_depth == 0)
 
 

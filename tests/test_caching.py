@@ -1,0 +1,223 @@
+"""The response cache, HTTP caching and compression, over real HTTP to a real server."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+if TYPE_CHECKING:
+    from tests.live_fixtures import LiveApp
+
+pytest_plugins = ["tests.live_fixtures"]
+TIMEOUT = 10.0
+HOMEPAGE = "{ articles(first: 20) { edges { node { path title provider { name } } } } }"
+
+Server = Callable[..., "LiveApp"]
+Write = Callable[..., Path]
+Ingest = Callable[..., Any]
+
+
+def get(server: LiveApp, query: str, **headers: str) -> httpx.Response:
+    return httpx.get(
+        f"http://{server.address}/graphql", params={"query": query}, headers=headers,
+        timeout=TIMEOUT,
+    )  # fmt: skip
+
+
+def post(server: LiveApp, query: str) -> httpx.Response:
+    return httpx.post(f"http://{server.address}/graphql", json={"query": query}, timeout=TIMEOUT)
+
+
+def cache_metrics(server: LiveApp) -> dict[str, float]:
+    text = httpx.get(f"http://{server.address}/metrics", timeout=TIMEOUT).text
+    return {
+        sample.name.removeprefix("newsgraph_response_cache_"): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name.startswith("newsgraph_response_cache_")
+    }
+
+
+def count_statements(server: LiveApp, fragment: str) -> Callable[[], int]:
+    """Count reader statements containing `fragment` from now on."""
+    seen = 0
+    lock = threading.Lock()
+
+    def trace(statement: str) -> None:
+        nonlocal seen
+        if fragment in statement:
+            with lock:
+                seen += 1
+
+    server.app.state.pool.set_trace(trace)
+    return lambda: seen
+
+
+def test_a_repeated_query_is_a_hit_until_a_commit_changes_the_data(
+    live_server: Server, write_article: Write, ingest: Ingest
+) -> None:
+    write_article("a.md", title="First")
+    ingest()
+    server = live_server()
+    executed = count_statements(server, "FROM articles")
+    first = post(server, HOMEPAGE).json()
+    assert post(server, HOMEPAGE).json() == first
+    assert executed() == 1  # the second answer did no SQL beyond the snapshot's version
+    assert cache_metrics(server)["hits_total"] == 1
+    write_article("b.md", title="Second")
+    ingest()
+    titles = [
+        e["node"]["title"] for e in post(server, HOMEPAGE).json()["data"]["articles"]["edges"]
+    ]
+    assert sorted(titles) == ["First", "Second"]  # never the answer from before the commit
+    assert executed() == 2
+
+
+def test_every_answer_after_a_commit_shows_it(
+    live_server: Server, write_article: Write, ingest: Ingest
+) -> None:
+    server = live_server()
+    for number in range(15):
+        write_article(f"n{number:02}.md", title=f"Story {number}")
+        ingest()
+        for _ in range(2):  # the second is a hit, and must be just as fresh
+            data = get(server, HOMEPAGE).json()["data"]
+            titles = {edge["node"]["title"] for edge in data["articles"]["edges"]}
+            assert f"Story {number}" in titles
+
+
+def test_concurrent_identical_misses_execute_once(
+    live_server: Server, write_article: Write, ingest: Ingest
+) -> None:
+    write_article("a.md")
+    ingest()
+    server = live_server(reader_threads=4)
+    pool = server.app.state.pool
+    entered, release = threading.Event(), threading.Event()
+    lock = threading.Lock()
+    counts = {"versions": 0, "articles": 0}
+
+    def trace(statement: str) -> None:
+        with lock:
+            if "FROM changes" in statement:
+                counts["versions"] += 1
+            if "FROM articles" in statement:
+                counts["articles"] += 1
+                first = not entered.is_set()
+                entered.set()
+            else:
+                first = False
+        if first:
+            release.wait(TIMEOUT)  # the first execution is still running when the others come
+
+    pool.set_trace(trace)
+    clients = 8
+    with ThreadPoolExecutor(clients) as workers:
+        replies = [workers.submit(post, server, HOMEPAGE) for _ in range(clients)]
+        assert entered.wait(TIMEOUT)
+        deadline = threading.Event()
+        for _ in range(1000):  # until every request has read its snapshot's version
+            with lock:
+                if counts["versions"] >= clients:
+                    break
+            deadline.wait(0.01)
+        release.set()
+        bodies = [reply.result(TIMEOUT).json() for reply in replies]
+    pool.set_trace(None)
+    assert all(body == bodies[0] for body in bodies)
+    assert "errors" not in bodies[0]
+    assert counts["articles"] == 1
+    metrics = cache_metrics(server)
+    assert (metrics["misses_total"], metrics["hits_total"]) == (1, clients - 1)
+
+
+def test_errors_and_process_state_are_never_cached(live_server: Server) -> None:
+    server = live_server()
+    for query in ("{ articles(first: -1) { totalCount } }", "{ ingestStatus { queueDepth } }"):
+        for _ in range(2):
+            response = get(server, query)
+            assert response.headers["cache-control"] == "no-store"
+            assert "etag" not in response.headers
+    assert cache_metrics(server)["hits_total"] == 0
+    assert cache_metrics(server)["entries"] == 0
+
+
+def test_etag_revalidation_answers_304_without_executing(
+    live_server: Server, write_article: Write, ingest: Ingest
+) -> None:
+    write_article("a.md")
+    ingest()
+    server = live_server(response_cache_bytes=0)  # the 304 must not depend on the cache
+    first = get(server, HOMEPAGE)
+    assert first.status_code == 200
+    tag = first.headers["etag"]
+    assert tag.startswith('"') and tag.endswith('"')
+    assert first.headers["cache-control"] == "no-cache"
+    assert first.headers["vary"] == "Accept, Accept-Encoding"
+    executed = count_statements(server, "FROM articles")
+    again = get(server, HOMEPAGE, **{"if-none-match": tag})
+    assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", tag)
+    assert executed() == 0
+    write_article("b.md")
+    ingest()
+    changed = get(server, HOMEPAGE, **{"if-none-match": tag})
+    assert changed.status_code == 200
+    assert changed.headers["etag"] != tag
+    assert len(changed.json()["data"]["articles"]["edges"]) == 2
+
+
+def test_cache_control_for_cdns_comes_from_settings(live_server: Server) -> None:
+    server = live_server(cache_max_age=5, cache_stale_while_revalidate=30)
+    response = get(server, "{ articles { totalCount } }")
+    assert response.headers["cache-control"] == "public, max-age=5, stale-while-revalidate=30"
+    assert post(server, "{ articles { totalCount } }").headers.get("etag") is None
+
+
+def test_large_answers_are_gzipped_once_for_clients_that_accept_it(
+    live_server: Server, write_article: Write, ingest: Ingest
+) -> None:
+    for number in range(20):
+        write_article(f"a{number:02}.md", title=f"A long enough title number {number}")
+    ingest()
+    server = live_server()
+    url = f"http://{server.address}/graphql"
+    with httpx.Client(timeout=TIMEOUT) as client:
+        for _ in range(2):  # a miss, then a hit from the stored compressed form
+            raw = client.build_request(
+                "GET", url, params={"query": HOMEPAGE}, headers={"accept-encoding": "gzip"}
+            )
+            response = client.send(raw, stream=True)
+            wire = b"".join(response.iter_raw())
+            response.close()
+            assert response.headers["content-encoding"] == "gzip"
+            body = gzip.decompress(wire)
+            assert len(wire) < len(body)
+            assert b'"title":"A long enough title number' in body
+        plain = client.get(url, params={"query": HOMEPAGE}, headers={"accept-encoding": "identity"})
+        assert "content-encoding" not in plain.headers
+        assert plain.content == body
+        small = client.get(
+            url, params={"query": "{ articles { totalCount } }"},
+            headers={"accept-encoding": "gzip"},
+        )  # fmt: skip
+        assert "content-encoding" not in small.headers
+
+
+def test_the_cache_stays_within_its_byte_budget(
+    live_server: Server, write_article: Write, ingest: Ingest
+) -> None:
+    write_article("a.md")
+    ingest()
+    server = live_server(response_cache_bytes=2_000)
+    for size in range(1, 30):
+        assert post(server, f"{{ articles(first: {size}) {{ totalCount }} }}").status_code == 200
+    metrics = cache_metrics(server)
+    assert metrics["bytes"] <= 2_000
+    assert metrics["evictions_total"] > 0
