@@ -133,6 +133,13 @@ class Cluster:
         )  # fmt: skip
         return self.writer
 
+    def start_shipper(self, db: Path) -> subprocess.Popen[str]:
+        """Ship an existing database without watching: `serve --no-watch --replicate-to`."""
+        return self._start(
+            "serve", "--no-watch", "--db", str(db), "--port", str(free_port()),
+            "--replicate-to", self.url,
+        )  # fmt: skip
+
     def stop_writer(self) -> None:
         assert self.writer is not None
         self.writer.send_signal(signal.SIGTERM)

@@ -9,10 +9,17 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from newsgraph.db.connection import open_writer
+from newsgraph.db.records import FileOutcome, FileStamp
+from newsgraph.db.writes import Writer
+from newsgraph.demo_yaml import render_article
 from newsgraph.gql.live_types import decode_change_cursor, encode_change_cursor
+from newsgraph.ingest.parse import parse_article
+from tests.conftest import article_fields
 
 if TYPE_CHECKING:
     from tests.live_fixtures import GqlSocket
@@ -156,3 +163,29 @@ def test_readyz_says_restoring_until_the_first_restore(
     cluster.start_writer()
     a.wait_ready()
     wait_count(cluster, a, 1)
+
+
+def _store_of(db: Path, count: int) -> None:
+    """A store of `count` articles written by our writer (one article parsed, many paths)."""
+    template = parse_article(render_article(article_fields(), ""), path="template.md")
+    conn = open_writer(db)
+    try:
+        writer = Writer(conn)
+        for start in range(0, count, 2_000):
+            outcomes = []
+            for number in range(start, min(count, start + 2_000)):
+                path = f"_news/{number:05}.md"
+                article = replace(template, path=path, web_url=f"https://example.com/{number}")
+                outcomes.append(FileOutcome(FileStamp(path, 1, number, f"{number:064}"), article))
+            writer.apply_batch(outcomes)
+    finally:
+        conn.close()
+
+
+def test_a_replica_of_a_20000_article_store_becomes_ready(cluster: Cluster, tmp_path: Path) -> None:
+    writer_db = tmp_path / "big.db"
+    _store_of(writer_db, 20_000)
+    cluster.start_shipper(writer_db)
+    replica = cluster.start_replica("a")
+    replica.wait_ready(timeout=120)
+    assert replica.article_count() == 20_000
