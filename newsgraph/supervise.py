@@ -95,13 +95,11 @@ class Supervisor:
         command: Callable[[], list[str]],
         *,
         before_start: Callable[[], None] | None = None,
-        on_line: Callable[[str], None] | None = None,
         env: Mapping[str, str] | None = None,
     ) -> None:
         self.name = name
         self.command = command
         self.before_start = before_start
-        self.on_line = on_line
         self.env = helper_environment(env)
         self.state = HelperState()
         self._stopping = threading.Event()
@@ -184,8 +182,3 @@ class Supervisor:
             log.warning("replication: %s: %s", self.name, line)
         else:
             log.debug("replication: %s: %s", self.name, line)
-        if self.on_line is not None:
-            try:
-                self.on_line(line)
-            except Exception:
-                log.exception("replication: handling a line of %s failed", self.name)

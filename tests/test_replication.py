@@ -13,12 +13,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
+
 from newsgraph.db.connection import open_writer
 from newsgraph.db.records import FileOutcome, FileStamp
 from newsgraph.db.writes import Writer
 from newsgraph.demo_yaml import render_article
 from newsgraph.gql.live_types import decode_change_cursor, encode_change_cursor
 from newsgraph.ingest.parse import parse_article
+from newsgraph.replication import replicate_config
+from newsgraph.supervise import helper_environment
 from tests.conftest import article_fields
 
 if TYPE_CHECKING:
@@ -189,3 +193,24 @@ def test_a_replica_of_a_20000_article_store_becomes_ready(cluster: Cluster, tmp_
     replica = cluster.start_replica("a")
     replica.wait_ready(timeout=120)
     assert replica.article_count() == 20_000
+
+
+def test_litestream_gets_no_aws_ca_bundle_but_the_same_cas_as_ssl_cert_file(
+    tmp_path: Path,
+) -> None:
+    bundle = tmp_path / "cas.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    env = helper_environment({"AWS_CA_BUNDLE": str(bundle), "PATH": "/bin"})
+    assert "AWS_CA_BUNDLE" not in env  # Litestream 0.5 refuses to start with it set
+    assert env["SSL_CERT_FILE"] == str(bundle)
+    assert "SSL_CERT_FILE" not in helper_environment({"AWS_CA_BUNDLE": str(tmp_path / "gone")})
+
+
+def test_the_generated_litestream_config_names_the_database_url_and_intervals(
+    tmp_path: Path,
+) -> None:
+    config = yaml.safe_load(replicate_config(tmp_path / "news.db", "file:///store", 250))
+    [entry] = config["dbs"]
+    assert entry["path"] == str((tmp_path / "news.db").resolve())
+    assert entry["replica"] == {"url": "file:///store", "sync-interval": "250ms"}
+    assert entry["monitor-interval"] == "250ms"
