@@ -33,7 +33,7 @@ from typing import Any
 
 import yaml
 
-from newsgraph.config import Settings
+from newsgraph.config import ConfigError, Settings
 from newsgraph.supervise import Supervisor, find_litestream
 
 log = logging.getLogger("newsgraph.replication")
@@ -100,6 +100,19 @@ def replicating_sync(settings: Settings) -> Iterator[Replicator | None]:
         yield replicator
     finally:
         replicator.stop()
+
+
+def check_replica_path(db: Path) -> None:
+    """Refuse to follow into a database that is not a replica's copy: it would be deleted.
+
+    A follower's copy has Litestream's `-txid` file beside it; any other file at `--db` (the
+    writer's own database, by a slip of the default path) is left alone.
+    """
+    if db.exists() and not (db.parent / (db.name + TXID_SUFFIX)).exists():
+        raise ConfigError(
+            f"--replica-of would replace {db}, which is not a replica's copy (no "
+            f"{db.name}{TXID_SUFFIX} beside it); give the replica its own --db path"
+        )
 
 
 class Follower:

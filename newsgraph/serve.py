@@ -10,6 +10,7 @@ from newsgraph.db.connection import open_writer
 from newsgraph.db.errors import DatabaseUnavailable
 from newsgraph.gql.schema import print_sdl
 from newsgraph.live import LiveServer, server_config
+from newsgraph.replication import check_replica_path
 
 
 def run_server(settings: Settings) -> int:
@@ -24,6 +25,7 @@ def run_server(settings: Settings) -> int:
     if settings.replica_of:
         if settings.replicate_to:
             raise ConfigError("--replica-of and --replicate-to exclude each other")
+        check_replica_path(settings.db)
         settings = replace(settings, watch=False)  # a replica never watches or writes
     elif settings.watch:
         open_writer(settings.db).close()  # create and migrate before the readers open it

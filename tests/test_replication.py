@@ -13,8 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
 import yaml
 
+from newsgraph.cli import main
 from newsgraph.db.connection import open_writer
 from newsgraph.db.records import FileOutcome, FileStamp
 from newsgraph.db.writes import Writer
@@ -214,3 +216,15 @@ def test_the_generated_litestream_config_names_the_database_url_and_intervals(
     assert entry["path"] == str((tmp_path / "news.db").resolve())
     assert entry["replica"] == {"url": "file:///store", "sync-interval": "250ms"}
     assert entry["monitor-interval"] == "250ms"
+
+
+def test_a_replica_never_replaces_a_database_that_is_not_a_replica_copy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    precious = tmp_path / "newsgraph.db"
+    _store_of(precious, 3)
+    before = precious.read_bytes()
+    code = main(["serve", "--replica-of", (tmp_path / "store").as_uri(), "--db", str(precious)])
+    assert code == 2
+    assert "not a replica's copy" in capsys.readouterr().err
+    assert precious.read_bytes() == before
