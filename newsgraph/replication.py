@@ -7,14 +7,17 @@ Replica (`--replica-of URL`): a supervised `litestream restore -f` keeps a local
 follows the URL. Three things about that copy shape this module:
 
 - The follower writes pages straight into the file. An open SQLite connection keeps its page
-  cache until page 1 changes, so every time the follower's `-txid` file moves the readers are
-  told to reopen (`on_advance`), and that is also how new data is noticed.
+  cache until page 1 changes, so every time the follower's `-txid` file moves (`poll()`) the
+  readers are told to reopen (`ReaderPool.refresh`), and that is also how new data is noticed.
 - The copy is restored in WAL mode, where every open connection holds a lock that blocks the
   follower indefinitely. Once restored it is switched to rollback mode (what the follower itself
   writes into page 1 whenever it applies it), so readers lock only while they read.
 - A restarted follower cannot resume (its saved position is "ahead of the latest snapshot"
   until the next snapshot). So every start rebuilds: the local copy is unlinked (connections
   still open keep reading the last good state from the unlinked file) and restored afresh.
+
+The follower says nothing while the store is unreachable, so the lag `/readyz` reports comes
+from asking the store itself for its newest transaction every `PROBE_INTERVAL`.
 """
 
 from __future__ import annotations
