@@ -8,8 +8,11 @@ run: (a) the baseline of the issue, a single-process read + front-matter split +
 `newsgraph ingest` subprocess into a fresh database; (c) a warm re-run with nothing changed.
 The ratios (b)/(a) and (c)/(a) are the point: they say whether the parse pool and the store pay
 for themselves and whether unchanged files are skipped without being parsed, independently of
-how fast this machine is. Peak RSS comes from `os.wait4` (exact, per process); a cold run over
-N/4 files shows whether memory grows with the number of files.
+how fast this machine is. Rendering Markdown bodies is part of (a') and (b); its own cost is
+measured twice: per file (`render_body` over the bodies, best of 3 rounds) and as (b0), the same
+cold ingest with rendering switched off in every process (a `sitecustomize` on PYTHONPATH, bench
+only), so (b)/(b0) is what rendering costs a cold ingest. Peak RSS comes from `os.wait4` (exact,
+per process); a cold run over N/4 files shows whether memory grows with the number of files.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from newsgraph.demo import write_demo_content
 DESCRIPTION = "Parse-only baseline against cold and warm `newsgraph ingest` runs."
 MB = 1024 * 1024
 TARGET_COLD_RATIO = 1.2
+TARGET_RENDERED_COLD_RATIO = 0.8  # issue 12: cold ingest with rendering against the baseline (a)
 TARGET_WARM_RATIO = 10.0
 TARGET_RSS_MB = 200.0
 SAMPLE_SECONDS = 0.2
@@ -83,6 +87,43 @@ def full_parse_rate(root: Path) -> float:
     return len(files) / (time.perf_counter() - start)
 
 
+def render_cost(root: Path, rounds: int = 3) -> tuple[float, int]:
+    """Microseconds per file that `render_body` takes over these files' bodies (best round)."""
+    from newsgraph.ingest.frontmatter import normalise_newlines, split_front_matter
+    from newsgraph.ingest.render import render_body
+
+    bodies = []
+    for path in sorted(p for p in root.rglob("*.md") if p.is_file()):
+        sections = split_front_matter(normalise_newlines(path.read_text(encoding="utf-8-sig")))
+        bodies.append(sections.body if sections else "")
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for body in bodies:
+            render_body(body)
+        best = min(best, time.perf_counter() - start)
+    return best / len(bodies) * 1e6, sum(1 for body in bodies if body.strip())
+
+
+NO_RENDERING = (
+    '"""bench.ingest (b0): every process of this ingest renders no Markdown body."""\n'
+    "import newsgraph.db.records as records\n"
+    "import newsgraph.ingest.render as render\n"
+    "render.render_body = lambda markdown: records.EMPTY_BODY\n"
+)
+
+
+def rendered_articles(db: Path) -> int:
+    """How many articles of a benchmark database have a rendered body (0 proves (b0) is fair)."""
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    try:
+        return int(conn.execute("SELECT count(*) FROM articles WHERE html != ''").fetchone()[0])
+    finally:
+        conn.close()
+
+
 def newsgraph_command() -> list[str]:
     """The installed console script beside this interpreter, else `python -m newsgraph`."""
     script = Path(sys.executable).with_name("newsgraph")
@@ -92,7 +133,13 @@ def newsgraph_command() -> list[str]:
 
 
 def run_ingest(
-    content: Path, db: Path, *, cwd: Path, timeout: float, extra: Sequence[str] = ()
+    content: Path,
+    db: Path,
+    *,
+    cwd: Path,
+    timeout: float,
+    extra: Sequence[str] = (),
+    python_path: Path | None = None,
 ) -> Run:
     """Run `newsgraph ingest` once and reap it with `os.wait4` to get its own peak RSS.
 
@@ -101,6 +148,8 @@ def run_ingest(
     """
     command = [*newsgraph_command(), "ingest", "--content", str(content), "--db", str(db), *extra]
     env = {key: value for key, value in os.environ.items() if not key.startswith("NEWSGRAPH_")}
+    if python_path is not None:
+        env["PYTHONPATH"] = str(python_path)
     with tempfile.TemporaryFile(dir=cwd) as out:
         start = time.perf_counter()
         proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -235,6 +284,10 @@ def report(work: Path, files: int, seed: int, timeout: float, extra: list[str]) 
     print(f"(a) read + split + libyaml load: {base_rate:,.0f} files/s ({failures} failed)")
     parser_rate = full_parse_rate(content)
     print(f"(a') newsgraph's full parser (decode_article): {parser_rate:,.0f} files/s")
+    render_us, with_body = render_cost(content)
+    parse_us = 1e6 / parser_rate
+    print(f"rendering: {render_us:,.1f} µs per file ({with_body:,} of {files:,} have a body), "
+          f"{render_us / parse_us:.0%} of (a')'s {parse_us:,.0f} µs per file")  # fmt: skip
     small = run_ingest(quarter, work / "quarter.db", cwd=work, timeout=timeout, extra=extra)
     check_run("cold N/4", small)
     cold = run_ingest(content, work / "full.db", cwd=work, timeout=timeout, extra=extra)
@@ -243,18 +296,43 @@ def report(work: Path, files: int, seed: int, timeout: float, extra: list[str]) 
     warm = run_ingest(content, work / "full.db", cwd=work, timeout=timeout, extra=extra)
     check_run("warm", warm)
     print(f"(c) warm: {summary_line(warm)}")
+    switch = work / "no-rendering"
+    switch.mkdir()
+    (switch / "sitecustomize.py").write_text(NO_RENDERING, encoding="utf-8")
+    plain = run_ingest(
+        content, work / "plain.db", cwd=work, timeout=timeout, extra=extra, python_path=switch
+    )
+    check_run("cold without rendering", plain)
+    if rendered_articles(work / "plain.db") or not rendered_articles(work / "full.db"):
+        print("(b0) rendering was not switched off (or never on): the comparison is void")
+        raise SystemExit(1)
+    print(f"(b0) cold, rendering off: {summary_line(plain)}")
 
     cold_ratio = cold.rate(files) / base_rate
+    render_ratio = cold.rate(files) / plain.rate(files)
     warm_ratio = warm.rate(files) / base_rate
     peak_mb = cold.max_rss / MB
     rows = [
         ("(a) read+split+libyaml, 1 proc", f"{base_rate:,.0f} files/s", "baseline", ""),
         ("(a') full parser, 1 process", f"{parser_rate:,.0f} files/s", "for comparison", ""),
+        ("rendering, per file", f"{render_us:,.1f} µs", f"{render_us / parse_us:.0%} of (a')", ""),
         (
             "(b) cold ingest",
             f"{cold.rate(files):,.0f} files/s",
             f"(b)/(a) = {cold_ratio:.2f}, target >= {TARGET_COLD_RATIO}",
             verdict(cold_ratio >= TARGET_COLD_RATIO),
+        ),
+        (
+            "(b) cold ingest, with rendering",
+            "(same run)",
+            f"(b)/(a) = {cold_ratio:.2f}, target >= {TARGET_RENDERED_COLD_RATIO}",
+            verdict(cold_ratio >= TARGET_RENDERED_COLD_RATIO),
+        ),
+        (
+            "(b0) cold ingest, no rendering",
+            f"{plain.rate(files):,.0f} files/s",
+            f"(b)/(b0) = {render_ratio:.2f}: what rendering costs",
+            "",
         ),
         (
             "(c) warm re-run",

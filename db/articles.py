@@ -98,7 +98,7 @@ def article_page(
         f"WHERE {' AND '.join(where)} ORDER BY {keyset.order_by(read_keys)} "
         f"LIMIT {params.add(query.limit + 1)}"
     )
-    fetched = _execute(conn, sql, params.values).fetchall()
+    fetched = execute_search(conn, sql, params.values, query.match).fetchall()
     more = len(fetched) > query.limit
     fetched = fetched[: query.limit]
     if query.backward:
@@ -137,7 +137,7 @@ def _beyond_page(
         compile_filter(query.filter, params) + " AND " + keyset.after(direction, edge, params)
     )
     sql = f"SELECT EXISTS (SELECT 1 FROM {source} WHERE {condition})"  # noqa: S608
-    return bool(_execute(conn, sql, params.values).fetchone()[0])
+    return bool(execute_search(conn, sql, params.values, query.match).fetchone()[0])
 
 
 def count_articles(
@@ -146,13 +146,13 @@ def count_articles(
     params = Params()
     source = _source(match, params)
     sql = f"SELECT count(*) FROM {source} WHERE {compile_filter(spec, params)}"  # noqa: S608
-    total: int = _execute(conn, sql, params.values).fetchone()[0]
+    total: int = execute_search(conn, sql, params.values, match).fetchone()[0]
     return total
 
 
 def highlights(conn: sqlite3.Connection, match: str, ids: Sequence[int]) -> dict[int, str]:
     """A snippet of the best-matching column of each article, matched terms in `<mark>`."""
-    cursor = _execute(conn, _SNIPPET, {"match": match, "ids": _json_ids(ids)})
+    cursor = execute_search(conn, _SNIPPET, {"match": match, "ids": _json_ids(ids)}, match)
     return dict(cursor.fetchall())
 
 
@@ -177,12 +177,34 @@ def _json_ids(ids: Sequence[int]) -> str:
     return "[" + ",".join(str(int(i)) for i in ids) + "]"
 
 
-def _execute(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> sqlite3.Cursor:
-    """Run a statement that may carry a user's FTS5 expression; its syntax errors are ours."""
+_PROBE = "SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? LIMIT 1"
+_SQLITE_ERROR = 1  # SQLite's generic primary result code: bad SQL, or a bad FTS5 expression
+
+
+def execute_search(
+    conn: sqlite3.Connection, sql: str, params: Sequence[Any] | dict[str, Any], match: str | None
+) -> sqlite3.Cursor:
+    """Run a statement that may carry a client's FTS5 expression `match`.
+
+    SQLite reports a malformed FTS5 expression and a bug in our own SQL alike (SQLITE_ERROR,
+    "syntax error", "no such column"). To tell them apart without reading messages, a failure
+    re-runs the expression alone in a statement known to be valid: if that fails too, the
+    expression is the client's fault (`SearchSyntaxError`); otherwise the original error is
+    ours and propagates, to be masked. The happy path costs nothing extra.
+    """
     try:
         return conn.execute(sql, params)
     except sqlite3.OperationalError as error:
-        message = str(error)
-        if "fts5" in message or "syntax error" in message or "no such column" in message:
-            raise SearchSyntaxError(f"search cannot be understood: {message}") from error
+        if match is not None and error.sqlite_errorcode & 0xFF == _SQLITE_ERROR:
+            check_match(conn, match)
         raise
+
+
+def check_match(conn: sqlite3.Connection, match: str) -> None:
+    """Raise `SearchSyntaxError` if FTS5 cannot understand `match`."""
+    try:
+        conn.execute(_PROBE, [match]).fetchall()
+    except sqlite3.OperationalError as error:
+        if error.sqlite_errorcode & 0xFF != _SQLITE_ERROR:
+            raise  # interrupted, busy, I/O: not about the expression
+        raise SearchSyntaxError(f"search cannot be understood: {error}") from error

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from newsgraph.db.convert import slugify, topic_key
+from newsgraph.db.convert import domain_key, slugify, topic_key
 from newsgraph.db.records import ImageRecord, ProviderRecord
 
 
@@ -38,7 +38,7 @@ class Catalog:
         Only what differs from the cached state is written: a provider seen again with the same
         name and images costs no SQL, a renamed one one UPDATE.
         """
-        domain = provider.domain.lower()
+        domain = domain_key(provider.domain)
         known = self._providers.get(domain)
         stored_images: tuple[ImageRecord, ...] | None  # None: not known, replace if given
         if known is not None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from newsgraph.db.convert import fold_case
 from newsgraph.db.errors import DatabaseTooNew, DatabaseUnavailable, NotANewsgraphDatabase
 from newsgraph.db.migrations import MIGRATION_SET, apply_migrations, migrations
 
@@ -20,6 +21,7 @@ _SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def _configure(conn: sqlite3.Connection, *, writer: bool) -> None:
+    conn.create_function("fold_case", 1, fold_case, deterministic=True)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
     if writer:

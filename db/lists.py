@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any, Literal, TypeVar
 
 from newsgraph.db import keyset
+from newsgraph.db.convert import fold_case
 from newsgraph.db.rows import PROVIDER_COLUMNS, TOPIC_COLUMNS, ProviderRow, TopicRow
 from newsgraph.db.sql import Params
 
@@ -16,7 +17,7 @@ ProviderOrderField = Literal["name", "domain", "article_count"]
 TopicOrderField = Literal["name", "article_count"]
 
 _PROVIDER_KEYS = {
-    "name": "lower(coalesce(p.name, p.domain))",
+    "name": "fold_case(coalesce(p.name, p.domain))",
     "domain": "p.domain",
     "article_count": "(SELECT count(*) FROM articles x WHERE x.provider_id = p.id)",
 }
@@ -43,8 +44,8 @@ def provider_page(
     params = Params()
     where = "1"
     if search:
-        needle = params.add(search.casefold())
-        where = f"(instr(lower(p.name), {needle}) > 0 OR instr(p.domain, {needle}) > 0)"
+        needle = params.add(fold_case(search))
+        where = f"(instr(fold_case(p.name), {needle}) > 0 OR instr(p.domain, {needle}) > 0)"
     return _page(
         conn, "providers p", PROVIDER_COLUMNS, "p.id", _PROVIDER_KEYS[order], descending,
         where, params, limit, cursor, make,
@@ -65,7 +66,7 @@ def topic_page(
     params = Params()
     where = "1"
     if search:
-        where = f"instr(t.key, {params.add(search.casefold())}) > 0"
+        where = f"instr(t.key, {params.add(fold_case(search))}) > 0"
     return _page(
         conn, "topics t", TOPIC_COLUMNS, "t.id", _TOPIC_KEYS[order], descending,
         where, params, limit, cursor, make,

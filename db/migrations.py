@@ -146,6 +146,25 @@ def m001_initial_schema(db: Database) -> None:
         db.execute(statement)
 
 
+# Rendered bodies (ingest/render.py) live beside the Markdown they come from. The store cannot
+# render (db imports nothing of ours), so the migration marks every article's file as changed:
+# the next reconcile (`ingest`, `serve`, `watch`) re-parses and re-renders each article, which
+# is an `updated` change like any other. Until then an old article serves an empty `html`.
+_M002 = """
+ALTER TABLE articles ADD COLUMN html TEXT NOT NULL DEFAULT '';
+ALTER TABLE articles ADD COLUMN headings TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE articles ADD COLUMN word_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE articles ADD COLUMN reading_time_minutes INTEGER NOT NULL DEFAULT 0;
+UPDATE files SET size = -1, mtime_ns = -1, sha256 = '' WHERE state = 'article'
+"""
+
+
+@migrations(name="m002_rendered_bodies")
+def m002_rendered_bodies(db: Database) -> None:
+    for statement in statements(_M002):
+        db.execute(statement)
+
+
 _M004 = """
 CREATE TABLE store_version (
     id INTEGER PRIMARY KEY CHECK (id = 1),

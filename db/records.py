@@ -52,12 +52,41 @@ class RelatedRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class HeadingRecord:
+    """One heading of a rendered body: its level (1-6), its text, and the `id` of its element."""
+
+    depth: int
+    text: str
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedBody:
+    """A Markdown body rendered at ingest, so no query pays for rendering.
+
+    `html` is sanitized and safe to insert into a page; `headings` agree with the `id`
+    attributes in `html`; `plain_text` (no Markdown syntax, no tags) is what the search index
+    stores, so snippets show words rather than `**` and `[...](...)`.
+    """
+
+    html: str
+    headings: tuple[HeadingRecord, ...]
+    word_count: int
+    reading_time_minutes: int
+    plain_text: str
+
+
+EMPTY_BODY = RenderedBody(html="", headings=(), word_count=0, reading_time_minutes=0, plain_text="")
+
+
+@dataclass(frozen=True, slots=True)
 class ArticleRecord:
     """One parsed article file. `path` (relative, POSIX) is its identity.
 
     `published_at` is always timezone-aware UTC. `topics` are de-duplicated case-insensitively,
     first spelling wins. `extra` holds every key the format does not name, so nothing is lost.
     `warnings` are non-fatal findings (duplicate keys) that the store records beside the article.
+    `rendered` is `body` rendered by the parse step (HTML, headings, counts, plain text).
     """
 
     path: str
@@ -82,6 +111,7 @@ class ArticleRecord:
     related: tuple[RelatedRecord, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    rendered: RenderedBody = EMPTY_BODY
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +186,7 @@ def _pickle_by_fields(cls: type) -> None:
 
 
 for _record in (
-    ImageRecord, ProviderRecord, RelatedRecord, ArticleRecord, SkipRecord, ErrorRecord,
-    FileStamp, FileOutcome,
+    HeadingRecord, RenderedBody, ImageRecord, ProviderRecord, RelatedRecord, ArticleRecord,
+    SkipRecord, ErrorRecord, FileStamp, FileOutcome,
 ):  # fmt: skip
     _pickle_by_fields(_record)

@@ -15,10 +15,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from newsgraph.db.convert import headings_from_json
+from newsgraph.db.records import HeadingRecord
+
 ARTICLE_COLUMNS = (
     "a.id, a.path, a.slug, a.title, a.excerpt, a.body, a.category, a.type, a.published_at, "
     "a.web_url, a.original_url, a.amp_web_url, a.cdn_amp_web_url, a.quality, a.heat, "
-    "a.published, a.secured, a.provider_id, a.extra, a.image_count, a.created_at, a.updated_at"
+    "a.published, a.secured, a.provider_id, a.extra, a.image_count, a.created_at, a.updated_at, "
+    "a.html, a.headings, a.word_count, a.reading_time_minutes"
 )
 PROVIDER_COLUMNS = "p.id, p.domain, p.name, p.updated_at"
 TOPIC_COLUMNS = "t.id, t.key, t.name, t.slug"
@@ -52,11 +56,20 @@ class ArticleRow:
     image_count: int
     created_at: str
     updated_at: str
+    html: str
+    headings_json: str
+    word_count: int
+    reading_time_minutes: int
 
     @property
     def extra(self) -> Any:
         """The keys the format does not name, decoded only when asked for."""
         return json.loads(self.extra_json)
+
+    @property
+    def headings(self) -> tuple[HeadingRecord, ...]:
+        """The rendered body's headings, decoded only when asked for."""
+        return headings_from_json(self.headings_json)
 
 
 @dataclass(slots=True)

@@ -8,14 +8,15 @@ from __future__ import annotations
 INSERT_ARTICLE = """
 INSERT INTO articles (path, slug, title, excerpt, body, category, type, published_at, web_url,
 original_url, amp_web_url, cdn_amp_web_url, quality, heat, published, secured, provider_id,
-extra, image_count, created_at, updated_at, id)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+extra, image_count, html, headings, word_count, reading_time_minutes, created_at, updated_at, id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 UPDATE_ARTICLE = """
 UPDATE articles SET path = ?, slug = ?, title = ?, excerpt = ?, body = ?, category = ?, type = ?,
 published_at = ?, web_url = ?, original_url = ?, amp_web_url = ?, cdn_amp_web_url = ?,
 quality = ?, heat = ?, published = ?, secured = ?, provider_id = ?, extra = ?, image_count = ?,
-updated_at = ?, revision = revision + 1
+html = ?, headings = ?, word_count = ?, reading_time_minutes = ?, updated_at = ?,
+revision = revision + 1
 WHERE id = ?
 """
 UPSERT_FILE = (

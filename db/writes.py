@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any
 
 from newsgraph.db.catalog import Catalog, image_rows
-from newsgraph.db.convert import to_db_time, utc_now
+from newsgraph.db.convert import headings_json, to_db_time, utc_now
 from newsgraph.db.errors import StoreWriteFailed
 from newsgraph.db.records import (
     ArticleRecord,
@@ -84,10 +84,34 @@ class _FileFailed(Exception):
 _STORE_FAILURES = (sqlite3.DatabaseError, OverflowError)
 
 
-def _is_fatal(error: Exception) -> bool:
-    """Disk full and I/O errors fail the whole batch: nothing may be half-written."""
-    text = str(error).lower()
-    return isinstance(error, sqlite3.OperationalError) and ("disk" in text or "i/o" in text)
+# SQLite primary result codes that are the store's fault, never one file's: the disk is full or
+# failing, the file is read-only, corrupt or gone, memory ran out, a lock or an interrupt came in
+# the way. Any of them fails the whole batch (rolled back, retried by the next run or cycle);
+# other errors (a constraint, a value too big) belong to the file whose rows raised them.
+_FATAL_CODES = frozenset(
+    {
+        sqlite3.SQLITE_PERM,
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_NOMEM,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_INTERRUPT,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CORRUPT,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_PROTOCOL,
+        sqlite3.SQLITE_NOTADB,
+    }
+)
+
+
+def _is_fatal(error: BaseException) -> bool:
+    """Whether `error` is the store's fault (by SQLite's primary result code, not its text)."""
+    if not isinstance(error, sqlite3.Error):
+        return False
+    code = error.sqlite_errorcode
+    return code is not None and code & 0xFF in _FATAL_CODES
 
 
 class Writer:
@@ -139,10 +163,10 @@ class Writer:
         result = BatchResult()
         now = to_db_time(utc_now())
         started = time.perf_counter()
-        self.conn.execute("BEGIN IMMEDIATE")
         self._clear_rows()
         self._mtimes_ns = []
         try:
+            self.conn.execute("BEGIN IMMEDIATE")  # a store that refuses writes fails here
             # Ids are counted and cached here; if another process (a one-off `newsgraph ingest`
             # beside a running watcher) committed since our last batch, they may be stale.
             version = self.conn.execute("PRAGMA data_version").fetchone()[0]
@@ -185,7 +209,7 @@ class Writer:
                 with contextlib.suppress(sqlite3.Error):
                     self.conn.execute("ROLLBACK")
             self._forget_ids()
-            if isinstance(error, Exception) and _is_fatal(error):
+            if _is_fatal(error):
                 raise StoreWriteFailed(
                     f"cannot write to the database: {error}; the batch in progress was rolled "
                     "back, earlier batches are kept"
@@ -322,12 +346,15 @@ class Writer:
     def _upsert_article(self, article: ArticleRecord, now: str) -> ChangeOp:
         conn = self.conn
         provider_id = self.catalog.provider_id(article.provider, now) if article.provider else None
+        rendered = article.rendered
         values = [
             article.path, article.slug, article.title, article.excerpt, article.body,
             article.category, article.type, to_db_time(article.published_at), article.web_url,
             article.original_url, article.amp_web_url, article.cdn_amp_web_url, article.quality,
             article.heat, article.published, article.secured, provider_id,
             json.dumps(dict(article.extra), ensure_ascii=False, default=str), len(article.images),
+            rendered.html, headings_json(rendered.headings), rendered.word_count,
+            rendered.reading_time_minutes,
         ]  # fmt: skip
         self._settle(article.path)
         existing = self._article_ids.get(article.path)
@@ -348,7 +375,7 @@ class Writer:
         )
         self._insert_related(article_id, article, now)
         self._rows[INSERT_FTS].append(
-            (article_id, article.title, article.excerpt or "", article.body,
+            (article_id, article.title, article.excerpt or "", rendered.plain_text,
              (article.provider.name or article.provider.domain) if article.provider else "",
              " ".join(article.topics))
         )  # fmt: skip

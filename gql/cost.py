@@ -15,7 +15,8 @@ twice, ...) is measured in linear time and reported with its true, exponential s
 Introspection (`__schema`, `__type`) is bounded by the schema, not the data: its fields cost 1
 each and add no depth; graphql-core's `MaxIntrospectionDepthRule` stops its cycles instead.
 A page size given by a variable is not known when the document is validated (once per distinct
-document, cached), so it counts as the largest page allowed.
+document, cached), so it counts as the largest the argument allows: `max_page_size` for
+`first`/`last`, and the bounds of `ids` and `limit` (100 each) for those.
 """
 
 from __future__ import annotations
@@ -58,7 +59,10 @@ class PageSizes:
     """What a page costs when the query does not say exactly."""
 
     default: int = 20
-    maximum: int = 100
+    maximum: int = 100  # the largest `first`/`last`
+    # What `ids` and `limit` take at most: their own bounds, not the page size.
+    most_ids: int = 100
+    most_counts: int = 100
 
 
 @dataclass
@@ -172,12 +176,14 @@ def _multiplier(
 ) -> tuple[int, bool]:
     """How many times the field's selection can repeat, and whether that is a page size."""
     arguments = {argument.name.value: argument.value for argument in node.arguments or ()}
-    for name in (*PAGE_ARGUMENTS, "limit"):
+    for name in PAGE_ARGUMENTS:
         if name in arguments:
-            return _count(arguments[name], pages), True
+            return _count(arguments[name], pages.maximum), True
+    if "limit" in arguments:
+        return _count(arguments["limit"], pages.most_counts), True
     if "ids" in arguments:
         ids = arguments["ids"]
-        return (len(ids.values) if isinstance(ids, ListValueNode) else pages.maximum), True
+        return (len(ids.values) if isinstance(ids, ListValueNode) else pages.most_ids), True
     if _is_connection(field_type):  # queried without `first`/`last`: one default page
         return pages.default, True
     if is_list_type(get_nullable_type(field_type)):
@@ -190,8 +196,8 @@ def _is_connection(field_type: GraphQLOutputType) -> bool:
     return named is not None and named.name.endswith("Connection")
 
 
-def _count(value: object, pages: PageSizes) -> int:
+def _count(value: object, largest: int) -> int:
     """A literal page size, or the largest allowed when a variable (unknown yet) gives it."""
     if isinstance(value, IntValueNode):
         return max(0, int(value.value))
-    return pages.maximum
+    return largest

@@ -7,7 +7,7 @@ from enum import Enum
 import strawberry
 
 from newsgraph.db.articles import OrderField, OrderSpec
-from newsgraph.db.convert import topic_key
+from newsgraph.db.convert import domain_key, topic_key
 from newsgraph.db.filters import ArticleFilterSpec
 from newsgraph.gql.errors import BadArgument
 from newsgraph.gql.scalars import DateTime
@@ -115,7 +115,7 @@ def filter_spec(given: ArticleFilter | None, depth: int = 0) -> ArticleFilterSpe
         provider_domains=(
             None
             if given.provider_domains is None
-            else tuple(d.strip().lower() for d in given.provider_domains)
+            else tuple(domain_key(d) for d in given.provider_domains)
         ),
         category=given.category,
         type=given.type,

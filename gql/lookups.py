@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any, Literal
 
 from newsgraph.db import lists, status
-from newsgraph.db.convert import topic_key
+from newsgraph.db.convert import domain_key, topic_key
 from newsgraph.db.facets import article_facets
 from newsgraph.db.search import SearchSyntaxError, fts_query
 from newsgraph.gql.connections import Connection, Edge, window
@@ -84,15 +84,14 @@ async def nodes_by_ids(info: Info, ids: list[str]) -> list[Any]:
     paths = [key for node_type, key in decoded if node_type == "Article"]
     articles = await articles_by(info, "path", paths) if paths else {}
     loaders = info.context.loaders
-    results: list[Any] = []
-    for node_type, key in decoded:
-        if node_type == "Article":
-            results.append(articles.get(key))
-        elif node_type == "Provider":
-            results.append(await _maybe(loaders.provider_by_domain.load(key)))
-        else:
-            results.append(await _maybe(loaders.topic_by_key.load(key)))
-    return results
+    # Every load is asked for before the first await, so each loader reads its keys in one batch.
+    loads = [
+        articles.get(key) if node_type == "Article"
+        else loaders.provider_by_domain.load(key) if node_type == "Provider"
+        else loaders.topic_by_key.load(key)
+        for node_type, key in decoded
+    ]  # fmt: skip
+    return [await _maybe(load) for load in loads]
 
 
 async def _maybe(value: Any) -> Any:
@@ -203,7 +202,7 @@ async def _list_connection(
 
 async def provider_by_domain(info: Info, domain: str) -> ProviderNode | None:
     found: ProviderNode | None = await _maybe(
-        info.context.loaders.provider_by_domain.load(domain.strip().lower())
+        info.context.loaders.provider_by_domain.load(domain_key(domain))
     )
     return found
 

@@ -12,6 +12,7 @@ cached per parsed operation.
 from __future__ import annotations
 
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -108,21 +109,29 @@ def article_plan(fields: Sequence[SelectedField] | None, depth: int = 0) -> Arti
     )
 
 
-_PLANS: dict[tuple[int, tuple[str, ...]], tuple[object, Any]] = {}
+PLAN_CACHE_SIZE = 1024
+# Least recently used first: a hit moves to the end, a miss beyond the size drops the front.
+_PLANS: OrderedDict[tuple[int, tuple[str, ...]], tuple[object, Any]] = OrderedDict()
 
 
 def _cached(info: Info, build: Any) -> Any:
-    """Plans keyed by the parsed operation (kept alive by the parser cache) and field path."""
+    """Plans keyed by the parsed operation (kept alive by the parser cache) and field path.
+
+    Bounded by evicting the least recently used plan, so a flood of one-off documents cannot
+    push out the plans of the queries a frontend sends all day (a wholesale wipe did).
+    """
     operation = info.operation
     path = tuple(key for key in info.path.as_list() if isinstance(key, str))
     key = (id(operation), path)
     hit = _PLANS.get(key)
     if hit is not None and hit[0] is operation:
+        _PLANS.move_to_end(key)
         return hit[1]
-    if len(_PLANS) > 1024:
-        _PLANS.clear()
     plan = build(info.selected_fields)
     _PLANS[key] = (operation, plan)
+    _PLANS.move_to_end(key)
+    while len(_PLANS) > PLAN_CACHE_SIZE:
+        _PLANS.popitem(last=False)
     return plan
 
 

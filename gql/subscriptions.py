@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+from collections import OrderedDict
 from collections.abc import AsyncGenerator
 from functools import partial
 
@@ -132,10 +133,44 @@ async def _article_events(
     return _deliver(info, subscription.batches(), spec)
 
 
+SENT_PATHS_KEPT = 10_000
+
+
+class SentPaths:
+    """The paths a filtered subscription delivered, bounded: the newest `capacity` are kept.
+
+    Once one is forgotten, an update that no longer matches is sent as a drop whenever its
+    path is not remembered: dropping an article the client does not hold is a no-op (as for
+    DELETED), so memory stays bounded and no needed drop is ever missed.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.forgot = False
+        self._paths: OrderedDict[str, None] = OrderedDict()
+
+    def add(self, path: str) -> None:
+        self._paths[path] = None
+        self._paths.move_to_end(path)
+        if len(self._paths) > self.capacity:
+            self._paths.popitem(last=False)
+            self.forgot = True
+
+    def discard(self, path: str) -> None:
+        self._paths.pop(path, None)
+
+    def may_hold(self, path: str) -> bool:
+        """Whether the client may hold `path` from this subscription."""
+        return self.forgot or path in self._paths
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
 async def _deliver(
     info: Info, batches: AsyncGenerator[list[ChangeRow], None], spec: ArticleFilterSpec | None
 ) -> AsyncGenerator[ArticleEvent, None]:
-    sent: set[str] = set()  # paths delivered under the filter: for "no longer matches"
+    sent = SentPaths(SENT_PATHS_KEPT)  # delivered under the filter: for "no longer matches"
     try:
         async for batch in batches:
             paths = sorted({row.path for row in batch if row.op != "deleted"})
@@ -153,7 +188,7 @@ async def _deliver(
                 elif article is not None and article.id in matching:
                     sent.add(row.path)
                     event = _event(row, article)
-                elif row.op == "updated" and row.path in sent:
+                elif row.op == "updated" and sent.may_hold(row.path):
                     sent.discard(row.path)
                     event = _event(row, None)
                 else:

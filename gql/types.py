@@ -73,6 +73,13 @@ def _related_topics(
     return cast("list[TopicCount]", _ranked(loaded))
 
 
+@strawberry.type(description="A heading of a rendered body; `id` is its element's id in `html`.")
+class Heading:
+    depth: int = strawberry.field(description="1 for `#`, up to 6.")
+    text: str = strawberry.field(description="The heading's words, without Markdown or tags.")
+    id: str = strawberry.field(description="Unique in its body: link to it as `#id`.")
+
+
 @strawberry.type(description="A news article, one Markdown file of the content folder.")
 class Article(Node):
     path: str = strawberry.field(description="File path relative to the content root (POSIX).")
@@ -80,6 +87,15 @@ class Article(Node):
     title: str
     excerpt: str | None
     body: str = strawberry.field(description="The Markdown body, as written.")
+    html: str = strawberry.field(
+        description="The body rendered from CommonMark at ingest and sanitized: safe to insert "
+        "into a page. Headings carry the ids of `headings`."
+    )
+    headings: list[Heading] = strawberry.field(description="The body's headings, in order.")
+    word_count: int = strawberry.field(description="Words in the body's text.")
+    reading_time_minutes: int = strawberry.field(
+        description="wordCount / 200 words per minute, rounded up; 0 for an empty body."
+    )
     category: str | None
     type: str | None
     published_at: DateTime

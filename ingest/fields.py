@@ -13,6 +13,7 @@ from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from newsgraph.db.convert import domain_key, topic_key
 from newsgraph.db.records import ErrorRecord, ImageRecord, ProviderRecord, RelatedRecord
 from newsgraph.ingest.errors import ArticleError
 from newsgraph.ingest.values import ValueProblem, expect, http_url, jsonable, to_utc
@@ -138,7 +139,7 @@ class Fields:
             if not topic:
                 message = str(expect("a non-empty string", item))
                 raise self.fail(items, index, f"{_join(prefix, key)}[{index}]", message)
-            topics.setdefault(topic.casefold(), topic)
+            topics.setdefault(topic_key(topic), topic)
         return tuple(topics.values())
 
     def images(
@@ -180,7 +181,7 @@ class Fields:
         _keep_unknown(provider, _PROVIDER_KEYS, name, extra)
         return ProviderRecord(
             name=self.string(provider, "name", name),
-            domain=domain.strip().lower(),
+            domain=domain_key(domain),
             images=self.images(provider, "images", name, extra),
         )
 

@@ -15,6 +15,9 @@ from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 
+from pathspec import GitIgnoreSpec
+from pathspec.patterns.gitignore import GitIgnorePatternError
+
 from newsgraph.db.records import ErrorRecord, FileStamp
 from newsgraph.ingest.errors import ArticleError
 
@@ -27,37 +30,27 @@ def is_ignored_name(name: str) -> bool:
     return name.startswith(".") or bool(_TEMP_NAME.search(name))
 
 
-@lru_cache(maxsize=256)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """Translate a content-root-relative glob: `**` spans folders, `*` and `?` stay in one.
+@lru_cache(maxsize=64)
+def _spec(patterns: tuple[str, ...]) -> GitIgnoreSpec:
+    """Patterns in .gitignore syntax (pathspec's implementation of git's own rules)."""
+    return GitIgnoreSpec.from_lines(patterns)
 
-    A pattern without a `/` matches a file name in any folder (like .gitignore), so
-    `--exclude '*.draft.md'` works without a `**/` prefix.
-    """
-    parts: list[str] = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            parts.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            parts.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            parts.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            parts.append("[^/]")
-            i += 1
-        else:
-            parts.append(re.escape(pattern[i]))
-            i += 1
-    prefix = "" if "/" in pattern else "(?:.*/)?"
-    return re.compile(prefix + "".join(parts) + r"\Z", re.DOTALL)
+
+def check_globs(patterns: Sequence[str]) -> None:
+    """Raise ValueError naming the first pattern .gitignore syntax cannot read (a lone `\\`)."""
+    for pattern in patterns:
+        try:
+            GitIgnoreSpec.from_lines([pattern])
+        except GitIgnorePatternError as error:
+            raise ValueError(f"{pattern!r} is not a valid glob: {error}") from None
 
 
 def matches(relpath: str, patterns: Sequence[str]) -> bool:
-    return any(_glob_regex(pattern).match(relpath) for pattern in patterns)
+    """Whether the content-root-relative path matches, .gitignore style: `*`, `?` and `[0-9]`
+    stay within a folder, `**` spans folders, a pattern without an inner `/` matches at any
+    depth, a leading `/` anchors to the root, a folder name covers everything under it, and a
+    later `!pattern` takes a match back."""
+    return _spec(tuple(patterns)).match_file(relpath)
 
 
 def is_candidate(relpath: str, include: Sequence[str] = (), exclude: Sequence[str] = ()) -> bool:

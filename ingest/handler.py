@@ -95,6 +95,7 @@ class DirtyPaths:
         self._marks: dict[str, Mark] = {}
         self._rescan = False
         self._root_gone = False
+        self._generation = 0  # bumped by every record and wake: what `wait` waits to change
         self.last_event: float | None = None  # monotonic, for the quiet period
         self.first_pending: float | None = None  # monotonic, for the maximum delay
         self.last_event_at: datetime | None = None  # wall clock, for status
@@ -105,6 +106,7 @@ class DirtyPaths:
         if self.first_pending is None:
             self.first_pending = now
         self.last_event_at = datetime.now(UTC)
+        self._generation += 1
         self._cond.notify_all()
 
     def mark(self, relpath: str, mark: Mark, *, keep_writing: bool = False) -> None:
@@ -130,11 +132,22 @@ class DirtyPaths:
     def wake(self) -> None:
         """Wake the worker without recording anything (used by `Watcher.stop`)."""
         with self._cond:
+            self._generation += 1
             self._cond.notify_all()
 
-    def wait(self, timeout: float) -> None:
+    def generation(self) -> int:
+        """Read before deciding there is nothing to do, then passed to `wait`."""
         with self._cond:
-            self._cond.wait(timeout)
+            return self._generation
+
+    def wait(self, timeout: float, seen: int) -> bool:
+        """Wait until something is recorded (or `wake`) after `seen` was read, or `timeout`.
+
+        The predicate closes the window between the worker's check and its wait: an event in
+        between has already moved the generation, so the wait returns at once. True if woken.
+        """
+        with self._cond:
+            return self._cond.wait_for(lambda: self._generation != seen, timeout)
 
     def pending(self) -> bool:
         with self._cond:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from newsgraph.ingest.render import DEFAULT_EMBED_HOSTS
+
 ONE_MIB = 1_048_576
 
 
@@ -22,3 +24,6 @@ class ParseLimits:
     max_bytes: int = ONE_MIB
     max_depth: int = 32
     allow_aliases: bool = False
+    # Not a limit but the same kind of parse-time choice, carried to the parse workers with
+    # the limits: the hosts whose iframes survive in raw-HTML fields (`sanitize_embed`).
+    embed_hosts: tuple[str, ...] = DEFAULT_EMBED_HOSTS

@@ -20,6 +20,7 @@ from newsgraph.ingest.frontmatter import (
     split_front_matter,
 )
 from newsgraph.ingest.limits import ParseLimits
+from newsgraph.ingest.render import render_body
 from newsgraph.ingest.values import jsonable
 from newsgraph.ingest.yaml_loader import YamlProblem, compose_front_matter, has_key
 from newsgraph.ingest.yaml_values import build_values
@@ -165,6 +166,7 @@ def _article(
         related=fields.related(data, "related", extra),
         extra=extra,
         warnings=warnings,
+        rendered=render_body(body),
     )
 
 

@@ -259,9 +259,10 @@ class Watcher:
         if self._observer is None or not self._root_unchanged():
             self._await_root()
             return
+        seen = self.dirty.generation()  # before the check: a later event ends the wait at once
         wait = self._time_to_work()
         if wait is None or wait > 0:
-            self.dirty.wait(self.root_check_interval if wait is None else wait)
+            self.dirty.wait(self.root_check_interval if wait is None else wait, seen)
             return
         drained = self.dirty.drain()
         marks = self._deferred

@@ -65,8 +65,7 @@ def reader_threads(settings: Settings) -> int:
 
 
 def limits(settings: Settings) -> Limits:
-    size = settings.max_page_size
-    return Limits(max_page_size=size) if size else Limits()
+    return Limits(max_page_size=settings.page_size_limit)
 
 
 def create_app(settings: Settings) -> Starlette:

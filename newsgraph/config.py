@@ -14,8 +14,15 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+import tomli_w
+
+from newsgraph.ingest.files import check_globs
+from newsgraph.ingest.render import DEFAULT_EMBED_HOSTS
+
 ENV_PREFIX = "NEWSGRAPH_"
 DEFAULT_CONFIG_FILE = Path("newsgraph.toml")
+GLOB_SETTINGS = ("include", "exclude")
+DEFAULT_MAX_PAGE_SIZE = 100
 
 
 class ConfigError(Exception):
@@ -36,12 +43,13 @@ class Settings:
     max_file_bytes: int = 1_048_576
     max_yaml_depth: int = 32
     allow_yaml_aliases: bool = False
+    embed_hosts: tuple[str, ...] = DEFAULT_EMBED_HOSTS
     watch: bool = True
     poll: bool = False
     debounce_ms: int = 50
     change_retention: int = 1_000_000
     reader_threads: int = 4
-    max_page_size: int = 100
+    max_page_size: int = DEFAULT_MAX_PAGE_SIZE
     max_subscriptions_per_connection: int = 20
     connection_init_wait_timeout: int = 10
     keepalive_interval: int = 15
@@ -70,6 +78,11 @@ class Settings:
     @property
     def parse_workers(self) -> int:
         return self.workers or (os.cpu_count() or 1)
+
+    @property
+    def page_size_limit(self) -> int:
+        """`max_page_size`, where 0 means the default: the one value paging and cost agree on."""
+        return self.max_page_size or DEFAULT_MAX_PAGE_SIZE
 
 
 @dataclass(frozen=True)
@@ -113,12 +126,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_file_bytes", "larger files are rejected unread", (*_READ, "check", "config")),
     Setting("max_yaml_depth", "deeper front matter is rejected", (*_READ, "check", "config")),
     Setting("allow_yaml_aliases", "accept YAML anchors/aliases", (*_READ, "check", "config")),
+    Setting("embed_hosts", "hosts whose iframes survive in raw-HTML fields (repeatable)",
+            (*_READ, "check", "config")),
     Setting("watch", "watch the content root for changes", ("serve", "config")),
     Setting("poll", "use a polling observer (network filesystems)", _LIVE),
     Setting("debounce_ms", "quiet period before ingesting a changed file", _LIVE),
     Setting("change_retention", "change-feed rows kept for resuming", (*_READ, "config")),
     Setting("reader_threads", "read-only SQLite connections serving queries", ("serve", "config")),
-    Setting("max_page_size", "largest first/last a query may ask for", ("serve", "config")),
+    Setting("max_page_size", "largest first/last a query may ask for; 0 = the default, 100",
+            ("serve", "config")),
     Setting("max_subscriptions_per_connection", "subscriptions one WebSocket may hold open",
             ("serve", "config")),
     Setting("connection_init_wait_timeout", "seconds a WebSocket may wait before connection_init",
@@ -188,10 +204,12 @@ def coerce(setting: Setting, value: Any, source: str) -> Any:
             return number
         if kind is tuple:
             if isinstance(value, str):
-                return tuple(part.strip() for part in value.split(",") if part.strip())
-            if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
-                return tuple(value)
-            raise ValueError(f"expected a list of strings, got {value!r}")
+                value = [part.strip() for part in value.split(",") if part.strip()]
+            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+                raise ValueError(f"expected a list of strings, got {value!r}")
+            if setting.name in GLOB_SETTINGS:
+                check_globs(value)
+            return tuple(value)
         if kind is Path:
             return Path(str(value))
         text = str(value)
@@ -260,21 +278,18 @@ def resolve(
 
 
 def format_settings(settings: Settings, origin: Mapping[str, str]) -> str:
-    """`newsgraph config`: TOML that can be saved as newsgraph.toml, each line saying its source."""
+    """`newsgraph config`: TOML that can be saved as newsgraph.toml, each line saying its source.
+
+    Each value is written by tomli-w (escaping control characters, quotes and backslashes), so
+    the output always loads back to the same settings.
+    """
     lines = ["[newsgraph]"]
     for setting in SETTINGS:
         value = getattr(settings, setting.name)
-        if isinstance(value, bool):
-            text = "true" if value else "false"
-        elif isinstance(value, int):
-            text = str(value)
-        elif isinstance(value, tuple):
-            text = "[" + ", ".join(_toml_string(v) for v in value) + "]"
-        else:
-            text = _toml_string(str(value))
-        lines.append(f"{setting.name} = {text}  # {origin.get(setting.name, 'default')}")
+        if isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, Path):
+            value = str(value)
+        line = tomli_w.dumps({setting.name: value}).rstrip("\n")
+        lines.append(f"{line}  # {origin.get(setting.name, 'default')}")
     return "\n".join(lines) + "\n"
-
-
-def _toml_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

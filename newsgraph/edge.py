@@ -20,6 +20,7 @@ from newsgraph.gql.cost import PageSizes
 from newsgraph.gql.http import HttpLimits
 from newsgraph.gql.http_cache import HttpCaching
 from newsgraph.gql.limits import QueryLimits, limit_extensions
+from newsgraph.gql.lookups import MAX_FACETS, MAX_NODES
 from newsgraph.gql.operation import OperationGuard
 from newsgraph.gql.pagination import DEFAULT_PAGE_SIZE
 from newsgraph.gql.persisted import ManifestError, PersistedDocuments, load_manifest
@@ -38,7 +39,12 @@ def query_limits(settings: Settings) -> QueryLimits:
 
 def guards(settings: Settings) -> list[Callable[[], Any]]:
     """The schema extensions that enforce the query limits."""
-    pages = PageSizes(default=DEFAULT_PAGE_SIZE, maximum=settings.max_page_size)
+    pages = PageSizes(
+        default=DEFAULT_PAGE_SIZE,
+        maximum=settings.page_size_limit,
+        most_ids=MAX_NODES,
+        most_counts=MAX_FACETS,
+    )
     return limit_extensions(query_limits(settings), pages)
 
 

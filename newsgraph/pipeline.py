@@ -21,6 +21,7 @@ def parse_limits(settings: Settings) -> ParseLimits:
         max_bytes=settings.max_file_bytes,
         max_depth=settings.max_yaml_depth,
         allow_aliases=settings.allow_yaml_aliases,
+        embed_hosts=settings.embed_hosts,
     )
 
 

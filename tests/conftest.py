@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,27 @@ def read_db(db_path: Path) -> Iterator[sqlite3.Connection]:
     conn.row_factory = sqlite3.Row
     yield conn
     conn.close()
+
+
+@dataclass(frozen=True)
+class ServerStack:
+    """The event loop and HTTP parser uvicorn runs the app under in a test."""
+
+    loop: str
+    http: str
+
+
+# The stock pair, and the one `newsgraph serve` runs (newsgraph.live.server_config): the HTTP
+# and WebSocket suites run under both, so a difference between them fails a test.
+SERVER_STACKS = {
+    "asyncio-h11": ServerStack("asyncio", "h11"),
+    "uvloop-httptools": ServerStack("uvloop", "httptools"),
+}
+
+
+@pytest.fixture(params=sorted(SERVER_STACKS))
+def server_stack(request: pytest.FixtureRequest) -> ServerStack:
+    return SERVER_STACKS[request.param]
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 
 from newsgraph.app import create_app
 from newsgraph.config import Settings
-from tests.conftest import WriteArticle
+from tests.conftest import ServerStack, WriteArticle
 from tests.gql_fixtures import serving
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -66,13 +66,15 @@ def stored(write_article: WriteArticle, ingest: Callable[..., Any]) -> None:
 
 
 @pytest.fixture
-def serve(content_dir: Path, db_path: Path, stored: None) -> Iterator[Serve]:
+def serve(
+    content_dir: Path, db_path: Path, stored: None, server_stack: ServerStack
+) -> Iterator[Serve]:
     """`serve(**settings)`: start the app with those settings; returns a client for it."""
     with ExitStack() as stack:
 
         def start(**overrides: Any) -> Served:
             app = create_app(Settings(content=content_dir, db=db_path, **overrides))
-            url = stack.enter_context(serving(app))
+            url = stack.enter_context(serving(app, server_stack))
             return Served(app, stack.enter_context(httpx.Client(base_url=url, timeout=30)))
 
         yield start

@@ -25,6 +25,7 @@ from newsgraph.app import create_app
 from newsgraph.config import Settings
 from newsgraph.db.pool import ReaderPool
 from newsgraph.ingest.pipeline import Pipeline
+from tests.conftest import SERVER_STACKS, ServerStack
 
 
 @dataclass
@@ -60,20 +61,21 @@ class Api:
 
         def stop() -> list[str]:
             self.pool.set_trace(None)
-            return [s for s in recorded if not s.startswith(("BEGIN", "COMMIT", "PRAGMA"))]
+            control = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")
+            return [s for s in recorded if not s.startswith(control)]
 
         return stop
 
 
 @contextmanager
-def serving(app: Starlette) -> Iterator[str]:
+def serving(app: Starlette, stack: ServerStack = SERVER_STACKS["asyncio-h11"]) -> Iterator[str]:
     """Run `app` under uvicorn on a free loopback port in a thread; yields its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        app, loop="asyncio", http="h11", lifespan="on", log_level="warning", ws="none"
+        app, loop=stack.loop, http=stack.http, lifespan="on", log_level="warning", ws="none"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn")
@@ -92,10 +94,12 @@ def serving(app: Starlette) -> Iterator[str]:
 
 
 @pytest.fixture
-def api(pipeline: Pipeline, content_dir: Path, db_path: Path) -> Iterator[Api]:
+def api(
+    pipeline: Pipeline, content_dir: Path, db_path: Path, server_stack: ServerStack
+) -> Iterator[Api]:
     """The app over the test database (created by `pipeline`), served over real HTTP."""
     app = create_app(Settings(content=content_dir, db=db_path, watch=False))
-    with serving(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with serving(app, server_stack) as url, httpx.Client(base_url=url, timeout=30) as client:
         yield Api(client, app.state.pool)
 
 

@@ -27,6 +27,7 @@ from newsgraph.app import create_app
 from newsgraph.config import Settings
 from newsgraph.gql.broker import ChangeBroker
 from newsgraph.ingest.pipeline import Pipeline
+from tests.conftest import ServerStack
 
 TIMEOUT = 10.0
 TRANSPORT_WS = "graphql-transport-ws"
@@ -42,14 +43,14 @@ subscription ($filter: ArticleFilter, $since: String) {
 
 
 @contextmanager
-def serving_live(app: Starlette) -> Iterator[str]:
+def serving_live(app: Starlette, stack: ServerStack) -> Iterator[str]:
     """Run `app` under uvicorn (WebSockets on) on a free loopback port; yields ws://host:port."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        app, loop="asyncio", http="h11", lifespan="on", log_level="warning",
+        app, loop=stack.loop, http=stack.http, lifespan="on", log_level="warning",
         timeout_graceful_shutdown=5,
     )  # fmt: skip
     server = uvicorn.Server(config)
@@ -153,7 +154,7 @@ class LiveApp:
 
 @pytest.fixture
 def live_server(
-    pipeline: Pipeline, content_dir: Path, db_path: Path
+    pipeline: Pipeline, content_dir: Path, db_path: Path, server_stack: ServerStack
 ) -> Iterator[Callable[..., LiveApp]]:
     """Serve the app over the test database with live services.
 
@@ -167,7 +168,7 @@ def live_server(
             options.setdefault("workers", 1)
             options.setdefault("debounce_ms", 20)
             app = create_app(Settings(content=content_dir, db=db_path, **options))
-            return LiveApp(stack.enter_context(serving_live(app)), app)
+            return LiveApp(stack.enter_context(serving_live(app, server_stack)), app)
 
         yield start
 

@@ -69,7 +69,7 @@ def test_config_command_prints_toml_that_loads_back_to_the_same_settings(
     assert main(["config", "--port", "9001", "--no-watch"]) == 0
     printed = capsys.readouterr().out
     assert "port = 9001  # flag" in printed
-    assert 'exclude = ["_learning/**"]  # environment' in printed
+    assert 'exclude = [\n    "_learning/**",\n]  # environment' in printed
     saved = tmp_path / "saved.toml"
     saved.write_text(printed)
     reloaded, _ = resolve({}, environ={}, config_file=saved)
@@ -83,3 +83,27 @@ def test_a_broken_config_file_is_a_clear_error_with_exit_two(
     bad.write_text("port = \n")
     assert main(["config", "--config", str(bad)]) == 2
     assert str(bad) in capsys.readouterr().err
+
+
+def test_config_output_escapes_control_characters_and_round_trips(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Values with control characters, quotes and backslashes come back exactly (tomllib)."""
+    monkeypatch.chdir(tmp_path)
+    odd = ("drafts/\x01\x7f*.md", 'a "quoted"\\name\n\ttab.md')
+    content = tmp_path / 'odd "content"\\dir'
+    argv = ["config", "--content", str(content)]
+    for pattern in odd:
+        argv += ["--exclude", pattern]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    saved = tmp_path / "saved.toml"
+    saved.write_text(printed, encoding="utf-8")
+    reloaded, _ = resolve({}, environ={}, config_file=saved)
+    assert reloaded.exclude == odd
+    assert reloaded.content == content
+
+
+def test_an_unreadable_glob_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="not a valid glob"):
+        resolve({"exclude": ("drafts/**", "\\")}, environ={})

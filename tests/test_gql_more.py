@@ -51,14 +51,27 @@ def test_search_pages_both_ways_with_every_ordering(api: Api, newsroom: dict[str
         ('"unclosed', "SIMPLE", "unclosed quote"),
         ("!!! ---", "SIMPLE", "no words"),
         ("AND OR (", "FTS5", "search cannot be understood"),
+        ("nosuchcolumn: robots", "FTS5", "search cannot be understood"),
+    ],
+)
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "articles(search: $q, searchMode: MODE) { totalCount }",
+        "articleFacets(search: $q, searchMode: MODE) { totalCount }",
+        "articleFacets(search: $q, searchMode: MODE) { topics { count } }",
+        'provider(domain: "example.com") { articles(search: $q, searchMode: MODE) { totalCount } }',
+        'topic(name: "Robotics") { articles(search: $q, searchMode: MODE) '
+        "{ edges { highlight } } }",
     ],
 )
 def test_malformed_search_is_a_clear_error(
-    api: Api, newsroom: dict[str, str], search: str, mode: str, message: str
+    api: Api, newsroom: dict[str, str], search: str, mode: str, message: str, entry: str
 ) -> None:
-    query = "query($q: String!) { articles(search: $q, searchMode: " + mode + ") { totalCount } }"
+    """Every entry point that takes `search` answers bad syntax the same way."""
+    query = "query($q: String!) { " + entry.replace("MODE", mode) + " }"
     body = api.post(query, {"q": search})
-    assert message in body["errors"][0]["message"]
+    assert message in body["errors"][0]["message"], body
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
@@ -102,6 +115,28 @@ def test_node_and_nodes_decode_every_kind_of_id(api: Api, newsroom: dict[str, st
     assert data["nodes"][2]["name"] == "Energy"
     assert "not a valid node id" in api.errors('{ node(id: "%%%") { id } }')[0]
     assert "not a valid node id" in api.errors('{ node(id: "Zm9vOmJhcg") { id } }')[0]
+
+
+def test_nodes_reads_providers_and_topics_in_one_statement_each(
+    api: Api, newsroom: dict[str, str]
+) -> None:
+    """`nodes(ids:)` batches: one SELECT for all providers and one for all topics asked."""
+    everything = api.query(
+        "{ providers(first: 100) { edges { node { id domain } } }"
+        "  topics(first: 100) { edges { node { id name } } } }"
+    )
+    providers = [edge["node"] for edge in everything["providers"]["edges"]]
+    topics = [edge["node"] for edge in everything["topics"]["edges"]]
+    assert len(providers) >= 3 and len(topics) >= 5
+    ids = [node["id"] for pair in zip(providers * 2, topics, strict=False) for node in pair]
+    query = """query($ids: [ID!]!) {
+        nodes(ids: $ids) { id ... on Provider { domain } ... on Topic { name } } }"""
+    stop = api.count_statements()
+    found = api.query(query, ids=ids)["nodes"]
+    statements = stop()
+    assert [node["id"] for node in found] == ids
+    assert len([s for s in statements if "FROM providers" in s]) == 1, statements
+    assert len([s for s in statements if "FROM topics" in s]) == 1, statements
 
 
 def test_ids_are_stable_when_an_article_is_deleted_and_recreated(
@@ -213,6 +248,46 @@ def test_graphql_get_queries_and_graphiql(api: Api) -> None:
     assert response.json() == {"data": {"ingestStatus": {"articleCount": 0}}}
     page = api.client.get("/graphql", headers={"Accept": "text/html"})
     assert "graphiql" in page.text.lower()
+
+
+def test_providers_topics_and_filters_fold_case_alike_beyond_ascii(
+    api: Api, write_article: WriteArticle, ingest: Callable[..., Any]
+) -> None:
+    """One rule (NFKC, then Unicode case folding) for provider search, topic search, topic
+    and domain filters and lookups: "école" finds "École Normale", "ＡＩ" is "ai"."""
+    write_article(
+        "a.md",
+        webUrl="https://ens.example/a",
+        provider={"name": "École Normale", "domain": "ENS.Example"},
+        topics=["Éducation", "AI", "ＡＩ", "Straße"],
+    )
+    ingest()
+    for search in ("école", "ÉCOLE", "normale"):
+        found = api.query(
+            "query($q: String) { providers(search: $q) { edges { node { name domain } } } }",
+            q=search,
+        )["providers"]["edges"]
+        assert [edge["node"] for edge in found] == [
+            {"name": "École Normale", "domain": "ens.example"}
+        ], search
+    names = api.query("{ topics(first: 10) { edges { node { name } } } }")["topics"]["edges"]
+    assert sorted(edge["node"]["name"] for edge in names) == ["AI", "Straße", "Éducation"]
+    for search, expected in (("ÉDUC", "Éducation"), ("ａｉ", "AI"), ("STRASSE", "Straße")):
+        found = api.query(
+            "query($q: String) { topics(search: $q) { edges { node { name } } } }", q=search
+        )["topics"]["edges"]
+        assert [edge["node"]["name"] for edge in found] == [expected], search
+    filtered = api.query(
+        """query($t: [String!], $d: [String!]) { articles(filter: {topics: $t,
+             providerDomains: $d}) { totalCount } }""",
+        t=["ÉDUCATION"],
+        d=["ens.EXAMPLE"],
+    )
+    assert filtered["articles"]["totalCount"] == 1
+    assert api.query('{ topic(name: "STRASSE") { name } }')["topic"] == {"name": "Straße"}
+    assert api.query('{ provider(domain: "Ens.Example") { name } }')["provider"] == {
+        "name": "École Normale"
+    }
 
 
 @pytest.mark.parametrize(("field", "key"), [("providers", "domain"), ("topics", "name")])

@@ -20,7 +20,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -211,16 +210,15 @@ def test_50_mb_file_is_rejected_unread(service: Service, start_watcher: StartWat
     start_watcher()
     relpath = "_news/2024-03-05-huge.md"
     before = bytes_read_by_this_process()
-    started = time.monotonic()
     path = write_bytes(service.root, relpath, (HEAD + "---\n").encode())
     os.truncate(path, 50 * ONE_MIB)  # sparse: a 50 MB file that costs no disk
     _line, _column, _field, message = service.wait_error(relpath)
     assert message == f"file is {50 * ONE_MIB} bytes, over the {ONE_MIB}-byte limit"
-    assert time.monotonic() - started < 5
     assert service.query("SELECT sha256 FROM files WHERE path = ?", relpath) == [("",)]
     after = bytes_read_by_this_process()
-    if before is not None and after is not None:
-        assert after - before < 10 * ONE_MIB, "the 50 MB file was read"
+    # A count of bytes read, not a wall-clock bound: proof that the file was never read.
+    assert before is not None and after is not None, "/proc/self/io is needed to count reads"
+    assert after - before < 10 * ONE_MIB, "the 50 MB file was read"
     service.assert_still_serving()
 
 

@@ -109,11 +109,12 @@ def test_a_query_over_the_time_limit_is_cancelled_and_its_sql_interrupted(
     api = serve(query_timeout_ms=300, reader_threads=1)
     pool = api.app.state.pool
     entered, release = threading.Event(), threading.Event()
+    held_until_released: list[bool] = []
 
     def hold(statement: str) -> None:
         if "articles" in statement and not entered.is_set():
             entered.set()
-            release.wait(10)
+            held_until_released.append(release.wait(60))
 
     pool.set_trace(hold)
     started = time.monotonic()
@@ -129,9 +130,12 @@ def test_a_query_over_the_time_limit_is_cancelled_and_its_sql_interrupted(
     )
     assert error["extensions"]["code"] == "QUERY_TIMEOUT"
     assert body["data"] is None
-    assert 0.3 <= took < 3
+    assert took >= 0.3
     assert any("1 statement(s) interrupted" in r.getMessage() for r in caplog.records)
     assert api.data(QUERY)["articles"]["totalCount"] == 3  # the reader is free again
+    # The answer came while the statement was still held (released only after the answer), so
+    # the deadline answered, not the statement finishing: no wall-clock bound needed.
+    assert held_until_released == [True]
 
 
 def test_a_query_under_the_time_limit_is_answered(serve: Serve) -> None:
@@ -160,4 +164,4 @@ def test_serve_binds_loopback_unless_told_otherwise(
             pytest.fail("server did not start:\n" + "".join(seen))
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        server.communicate(timeout=10)  # reads what is left and closes the pipe

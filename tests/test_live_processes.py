@@ -113,9 +113,11 @@ def test_serve_closes_subscriptions_and_exits_0_on_a_signal(
     client.subscribe("1")
     write_article("a.md")
     assert client.events(1)[0]["path"] == "a.md"
-    started = time.monotonic()
     child.send_signal(sig)
     code, reason = client.closed_with()
     assert code == 1001 and "shutting down" in reason
     assert child.wait(timeout=TIMEOUT) == 0, child.communicate()[1]
-    assert time.monotonic() - started < 8  # bounded, not waiting on the open WebSocket
+    # Not waiting on the open WebSocket: uvicorn never had to cancel it at its graceful timeout
+    # (what the log says, not a wall-clock bound a loaded machine could miss).
+    _out, err = child.communicate(timeout=TIMEOUT)
+    assert "timeout graceful shutdown exceeded" not in err, err

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
+from newsgraph.db.articles import execute_search
 from newsgraph.db.connection import open_reader, open_writer
-from newsgraph.db.errors import DatabaseUnavailable, NotANewsgraphDatabase
+from newsgraph.db.errors import DatabaseUnavailable, NotANewsgraphDatabase, StoreWriteFailed
 from newsgraph.db.migrations import migrations
+from newsgraph.db.search import SearchSyntaxError
 from newsgraph.db.writes import Writer
 from newsgraph.demo import write_demo_content
 from newsgraph.ingest.pipeline import Pipeline
@@ -221,6 +224,32 @@ def test_include_and_exclude_globs_are_relative_to_the_root(
     assert (summary.new, summary.deleted) == (2, 1)
 
 
+@pytest.mark.parametrize(
+    ("option", "patterns", "expected"),
+    [
+        ("include", ["[0-9]*.md"], {"2024-01-01-a.md", "news/9-b.md"}),
+        ("include", ["news/[!0-9]*.md"], {"news/c.md"}),
+        ("include", ["news/*.md", "!news/c.md"], {"news/9-b.md"}),
+        ("exclude", ["drafts"], {"2024-01-01-a.md", "news/9-b.md", "news/c.md"}),
+        ("exclude", ["/*.md"], {"news/9-b.md", "news/c.md", "drafts/d.md"}),
+        ("include", ["news/**/*.md"], {"news/9-b.md", "news/c.md"}),
+    ],
+)
+def test_globs_follow_gitignore_syntax(
+    write_article: WriteArticle,
+    ingest: Ingest,
+    read_db: sqlite3.Connection,
+    option: str,
+    patterns: list[str],
+    expected: set[str],
+) -> None:
+    """Character classes, negation, anchoring and folder names work as in .gitignore."""
+    for n, path in enumerate(["2024-01-01-a.md", "news/9-b.md", "news/c.md", "drafts/d.md"]):
+        write_article(path, webUrl=f"https://example.com/{n}")
+    ingest(**{option: patterns})
+    assert {row[0] for row in read_db.execute("SELECT path FROM articles")} == expected
+
+
 def test_two_files_with_the_same_name_in_two_folders_are_two_articles(
     write_article: WriteArticle, ingest: Ingest
 ) -> None:
@@ -400,3 +429,45 @@ def test_a_writer_notices_another_writers_commits_before_trusting_its_caches(
     for pipe in (first, second):
         pipe.close()
         pipe.writer.conn.close()
+
+
+def test_a_bug_in_our_sql_is_not_blamed_on_the_search(
+    write_article: WriteArticle, ingest: Callable[..., ScanSummary], read_db: sqlite3.Connection
+) -> None:
+    """Only the client's FTS5 expression is the client's fault: a broken statement of ours
+    carrying a valid expression stays an internal error (masked by the API), while the same
+    statement with a malformed expression is a `SearchSyntaxError`."""
+    write_article("a.md", title="Robots at work")
+    ingest()
+    broken = (
+        "SELECT nosuch_column FROM articles WHERE id IN (SELECT rowid FROM articles_fts "
+        "WHERE articles_fts MATCH ?)"
+    )
+    with pytest.raises(sqlite3.OperationalError) as raised:
+        execute_search(read_db, broken, ['"robots"'], '"robots"')
+    assert not isinstance(raised.value, SearchSyntaxError)
+    assert execute_search(read_db, _SEARCH, ['"robots"'], '"robots"').fetchone()[0] == 1
+    for bad in ("AND OR (", "nosuchcolumn: robots"):
+        with pytest.raises(SearchSyntaxError, match="search cannot be understood"):
+            execute_search(read_db, _SEARCH, [bad], bad)
+
+
+_SEARCH = "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?"
+
+
+def test_a_store_that_refuses_writes_fails_the_batch_not_the_files(
+    write_article: WriteArticle, pipeline: Pipeline, db_path: Path
+) -> None:
+    """A read-only database (SQLITE_READONLY, whose message names neither "disk" nor "I/O")
+    is the store's fault: the batch fails as a whole with `StoreWriteFailed` and no file is
+    blamed with an ingest error. Classified by SQLite's result code, not its message."""
+    write_article("kept.md", title="Kept")
+    reconcile(pipeline)
+    write_article("new.md", title="New")
+    pipeline.writer.conn.execute("PRAGMA query_only = ON")
+    with pytest.raises(StoreWriteFailed, match="cannot write to the database"):
+        reconcile(pipeline)
+    pipeline.writer.conn.execute("PRAGMA query_only = OFF")
+    with closing(open_reader(db_path)) as conn:
+        assert [row[0] for row in conn.execute("SELECT path FROM articles")] == ["kept.md"]
+        assert conn.execute("SELECT count(*) FROM ingest_errors").fetchone()[0] == 0

@@ -11,6 +11,7 @@ import httpx
 
 from newsgraph.db.connection import open_writer
 from newsgraph.db.live import prune_changes
+from newsgraph.gql.subscriptions import SentPaths
 from tests.watcher_fixtures import wait_for
 
 if TYPE_CHECKING:
@@ -241,3 +242,19 @@ def test_the_readme_subscription_example_runs(
     assert (event["kind"], event["path"], event["article"]["topics"]) == (
         "CREATED", "ai.md", [{"name": "AI"}],
     )  # fmt: skip
+
+
+def test_the_paths_a_filtered_subscription_remembers_are_bounded() -> None:
+    """A filtered subscription remembers at most `capacity` delivered paths; after forgetting
+    one it treats every path as possibly held, so a "no longer matches" drop is never missed."""
+    sent = SentPaths(capacity=3)
+    for n in range(10):
+        sent.add(f"{n}.md")
+        assert len(sent) <= 3
+    assert sent.may_hold("9.md")
+    assert sent.may_hold("0.md")  # forgotten, so possibly held: it gets its drop
+    fresh = SentPaths(capacity=3)
+    fresh.add("a.md")
+    assert fresh.may_hold("a.md") and not fresh.may_hold("b.md")
+    fresh.discard("a.md")
+    assert not fresh.may_hold("a.md")

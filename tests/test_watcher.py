@@ -16,6 +16,7 @@ from watchdog.observers.inotify_c import InotifyConstants, InotifyEvent, WatchDe
 
 from newsgraph.demo_yaml import render_article
 from newsgraph.ingest import observers
+from newsgraph.ingest.handler import DirtyPaths, Mark
 from tests.conftest import WriteArticle, article_fields
 
 if TYPE_CHECKING:
@@ -312,11 +313,31 @@ def test_a_failing_on_commit_hook_does_not_stop_the_watcher(
 def test_stop_is_clean_and_prompt(
     start_watcher: StartWatcher, write_article: WriteArticle, query: Query, wait_for: WaitFor
 ) -> None:
-    watcher = start_watcher()
+    # The worker idles in waits of `root_check_interval`: stop must wake it, not sit them out.
+    interval = 60.0
+    watcher = start_watcher(root_check_interval=interval)
     write_article()
     wait_for(lambda: NEWS in titles(query))
     started = time.monotonic()
     watcher.stop()
-    assert time.monotonic() - started < 2
+    # A ratio to the interval it must not wait for, not a bound a loaded machine could miss.
+    assert time.monotonic() - started < interval / 4
     assert not watcher.status().watching
     assert not [t for t in threading.enumerate() if t.name == "newsgraph-watcher"]
+
+
+def test_an_event_between_the_check_and_the_wait_wakes_the_worker_at_once() -> None:
+    """The worker notes the generation, finds nothing to do, then waits: an event landing in
+    between must end the wait at once (no lost wake-up), not after the timeout."""
+    dirty = DirtyPaths()
+    seen = dirty.generation()
+    assert not dirty.pending()
+    dirty.mark("a.md", Mark(is_dir=False))  # arrives after the check, before the wait
+    woke: list[bool] = []
+    worker = threading.Thread(target=lambda: woke.append(dirty.wait(600, seen)))
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive(), "the wait missed the event and slept on"
+    assert woke == [True]
+    seen = dirty.generation()
+    assert dirty.wait(0, seen) is False  # nothing new: the wait times out

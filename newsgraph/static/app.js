@@ -51,6 +51,7 @@ function element(tag, className, text) {
 function renderArticle(article) {
   const item = element("li", "article");
   item.dataset.id = article.id;
+  item.dataset.path = article.path; // article.js adds a "Read" link to the article view
   const image = article.images && article.images[0] && safeUrl(article.images[0].url);
   if (image) {
     const img = element("img");
