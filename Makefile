@@ -78,6 +78,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.live
 	$(BIN)/python -m bench.load
 	$(BIN)/python -m bench.replicas
+	$(BIN)/python -m bench.fanout
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import strawberry
 from starlette.requests import Request
@@ -29,6 +29,16 @@ def new_request_id() -> str:
     return secrets.token_hex(8)
 
 
+class FeedHooks(Protocol):
+    """What a subscription's resolver tells the execution around it (see `gql.fanout`)."""
+
+    def feed_opened(self) -> None:
+        """The resolver reached its change feed: events from here on reach the subscriber."""
+
+    def feed_failed(self, error: Exception) -> None:
+        """The feed cut this execution off (too slow, shutting down): close its sockets."""
+
+
 @dataclass
 class Context:
     """One operation's world: the reader pool, its snapshot, its fresh loaders, the limits.
@@ -46,6 +56,7 @@ class Context:
     snapshot: Snapshot | None = None  # the operation's one read snapshot, while it executes
     timed_out: bool = False  # set when the operation was cancelled at the query timeout
     cacheable: bool = True  # False once a field read this process's state, not stored data
+    feed_hooks: FeedHooks | None = None  # a subscription's execution, set by `gql.fanout`
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -15,7 +15,8 @@ safeguard cannot reach one transport only:
   over HTTP. Legacy graphql-ws clients (`subscriptions-transport-ws`) send every operation
   over the socket; Strawberry's handler asks for a subscription only.
 - A subscription is open-ended, so the timeout bounds its start (replay included), not its
-  life; each event reads with fresh loaders (see `gql.subscriptions`).
+  life; each event reads with fresh loaders (see `gql.subscriptions`). Subscriptions of one
+  document and variables share one execution and one encoding per event (`gql.fanout`).
 - Limits and masking are schema extensions; metrics too: they already see every operation.
 - Errors the client caused (syntax, validation, bad arguments) are logged at INFO, once per
   operation and without the query text; ERROR is kept for faults of ours (masked errors are
@@ -43,6 +44,7 @@ from strawberry.types.graphql import OperationType
 from newsgraph.db.pool import Snapshot
 from newsgraph.gql.context import Context
 from newsgraph.gql.errors import should_mask
+from newsgraph.gql.fanout import FanOut
 from newsgraph.gql.masking import masked
 from newsgraph.gql.persisted import NOT_IN_LIST, PersistedDocuments
 
@@ -83,6 +85,7 @@ class GuardedSchema(strawberry.Schema):
     guard: OperationGuard = OperationGuard()
     documents: PersistedDocuments = PersistedDocuments()  # trusted documents, when only those
     on_client_error: ClientErrorHook | None = None  # metrics count client errors by kind
+    fanout: FanOut | None = None  # subscriptions of one document share an execution
 
     async def execute(
         self,
@@ -155,6 +158,20 @@ class GuardedSchema(strawberry.Schema):
         allowed = tuple(allowed_operation_types or OVER_A_SOCKET)
         if query is not None and not self.documents.allows(query):
             return _one(PreExecutionError(data=None, errors=[_untrusted()]))
+        fanout = self.fanout
+        if fanout and kind is OperationType.SUBSCRIPTION and isinstance(context_value, Context):
+            run = super().stream
+
+            async def start(context: Context) -> Any:
+                return await run(
+                    query, variable_values, context, root_value, operation_name,
+                    operation_extensions, allowed,
+                )  # fmt: skip
+
+            return fanout.subscribe(
+                query or "", variable_values, operation_name, context_value, start,
+                extensions=operation_extensions,
+            )  # fmt: skip
         if kind is None or kind is OperationType.SUBSCRIPTION:
             return await super().stream(
                 query, variable_values, context_value, root_value, operation_name,

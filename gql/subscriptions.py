@@ -61,16 +61,28 @@ _closing: set[asyncio.Task[None]] = set()  # strong references until each close 
 def _broker(info: Info) -> ChangeBroker:
     if info.context.live is None:
         raise ApiError("subscriptions are not available on this endpoint")
+    if info.context.feed_hooks is not None:
+        info.context.feed_hooks.feed_opened()  # registers before the loop runs anything else
     return info.context.live.broker
 
 
 def _close_connection(info: Info, error: Exception) -> None:
     """The `on_fail` hook: close this subscription's WebSocket with the reason.
 
+    A shared execution (`gql.fanout`) has no socket of its own: its hooks close its members'.
+    """
+    if info.context.feed_hooks is not None:
+        info.context.feed_hooks.feed_failed(error)
+    else:
+        close_for(info.context.request, error)
+
+
+def close_for(websocket: object, error: Exception) -> None:
+    """Close `websocket` with the code and reason that `error` calls for.
+
     Called synchronously by the broker, maybe while the operation is blocked sending to a
     client that does not read, so the close runs as its own task.
     """
-    websocket = info.context.request
     if not isinstance(websocket, WebSocket):
         return
     if isinstance(error, SubscriberTooSlow):

@@ -29,6 +29,7 @@ from newsgraph.edge import (
     persisted_documents,
 )
 from newsgraph.gql.context import Context, Limits
+from newsgraph.gql.fanout import FanOut
 from newsgraph.gql.http import GraphQLHTTP
 from newsgraph.gql.live_state import LiveState
 from newsgraph.gql.operation import GuardedSchema
@@ -76,6 +77,10 @@ def create_app(settings: Settings) -> Starlette:
         [metrics.extension()], guards=guards(settings), guard=operation_guard(settings)
     )
     schema.on_client_error = metrics.observe_client_error
+    fanout = schema.fanout = FanOut(
+        settings.subscriber_buffer or 1, share=settings.share_subscriptions
+    )
+    fanout.on_member_end = metrics.observe_subscription_end
     view = GraphQLView(schema, pool, limits(settings))
     configure_websockets(view, settings)
     view.http_limits = http_limits(settings)
@@ -116,6 +121,7 @@ def create_app(settings: Settings) -> Starlette:
         middleware=cors(settings),
     )
     app.state.pool = pool
+    app.state.fanout = fanout
     # The lifespan's watcher and broker (when it runs them) are `app.state.watcher` and
     # `app.state.broker`; the watcher's on_commit feeds `metrics.observe_batch`.
     app.state.metrics = metrics
@@ -131,5 +137,5 @@ def _queue_depth(app: Starlette) -> float:
 
 
 def _subscriptions(app: Starlette) -> float:
-    broker = getattr(app.state, "broker", None)
-    return float(broker.subscriber_count) if broker is not None else 0.0
+    fanout: FanOut = app.state.fanout  # every subscription starts there, shared or not
+    return float(fanout.subscriber_count)

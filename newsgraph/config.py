@@ -54,6 +54,7 @@ class Settings:
     connection_init_wait_timeout: int = 10
     keepalive_interval: int = 15
     subscriber_buffer: int = 1000
+    share_subscriptions: bool = True
     max_query_depth: int = 12
     max_aliases: int = 30
     max_query_tokens: int = 2_000
@@ -143,6 +144,8 @@ SETTINGS: tuple[Setting, ...] = (
             ("serve", "config")),
     Setting("subscriber_buffer", "events a subscriber may fall behind before it is disconnected",
             ("serve", "config")),
+    Setting("share_subscriptions", "one execution per event for subscribers of the same "
+            "document and variables", ("serve", "config")),
     Setting("max_query_depth", "deepest nesting of fields a query may have", ("serve", "config")),
     Setting("max_aliases", "most aliases in one query, fragments included", ("serve", "config")),
     Setting("max_query_tokens", "longest query document, in GraphQL tokens", ("serve", "config")),

@@ -131,6 +131,11 @@ class Metrics:
         if seconds is not None:
             self._latency[kind].observe(seconds)
 
+    def observe_subscription_end(self, failed: bool) -> None:
+        """One subscriber's subscription ended (`gql.fanout` counts them: many may share one
+        execution, which `GraphQLMetrics` therefore leaves out)."""
+        self.observe_operation("subscription", failed, None)
+
     def read_cache(self, stats: Callable[[], CacheStats]) -> None:
         """Expose the response cache's counters, read at scrape time (no cost per hit)."""
         self.registry.register(_CacheCollector(stats))
@@ -178,6 +183,9 @@ class GraphQLMetrics(SchemaExtension):
         self.metrics = metrics
 
     def on_operation(self) -> Iterator[None]:
+        if getattr(self.execution_context.context, "feed_hooks", None) is not None:
+            yield  # a subscription's execution: its subscribers are counted as they leave
+            return
         started = time.perf_counter()
         failed = True
         try:

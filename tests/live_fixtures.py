@@ -26,6 +26,7 @@ from websockets.typing import Subprotocol
 from newsgraph.app import create_app
 from newsgraph.config import Settings
 from newsgraph.gql.broker import ChangeBroker
+from newsgraph.gql.fanout import FanOut
 from newsgraph.ingest.pipeline import Pipeline
 from tests.conftest import ServerStack
 
@@ -140,11 +141,21 @@ class LiveApp:
         broker: ChangeBroker = self.app.state.broker
         return broker
 
+    @property
+    def fanout(self) -> FanOut:
+        fanout: FanOut = self.app.state.fanout
+        return fanout
+
+    @property
+    def slow_disconnects(self) -> int:
+        """Subscribers cut off as too slow: by their shared group's queue or by the broker."""
+        return self.fanout.slow_disconnects + self.broker.slow_disconnects
+
     def wait_subscribed(self, count: int = 1, *, errors: bool = False) -> None:
         """Until `count` subscriptions are registered (a subscription sees changes after that)."""
         deadline = time.monotonic() + TIMEOUT
         while True:
-            have = len(self.broker.errors.listeners) if errors else self.broker.subscriber_count
+            have = len(self.broker.errors.listeners) if errors else self.fanout.subscriber_count
             if have >= count:
                 return
             if time.monotonic() > deadline:

@@ -110,12 +110,16 @@ def test_serve_closes_subscriptions_and_exits_0_on_a_signal(
     )  # fmt: skip
     wait_healthy(f"http://127.0.0.1:{port}", child)
     client = sockets(f"127.0.0.1:{port}")
+    sharing = sockets(f"127.0.0.1:{port}", "graphql-ws")  # same document: one shared execution
     client.subscribe("1")
+    sharing.subscribe("1")
     write_article("a.md")
     assert client.events(1)[0]["path"] == "a.md"
+    assert sharing.events(1)[0]["path"] == "a.md"
     child.send_signal(sig)
-    code, reason = client.closed_with()
-    assert code == 1001 and "shutting down" in reason
+    for each in (client, sharing):
+        code, reason = each.closed_with()
+        assert code == 1001 and "shutting down" in reason
     assert child.wait(timeout=TIMEOUT) == 0, child.communicate()[1]
     # Not waiting on the open WebSocket: uvicorn never had to cancel it at its graceful timeout
     # (what the log says, not a wall-clock bound a loaded machine could miss).

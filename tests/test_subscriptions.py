@@ -175,7 +175,7 @@ def test_a_slow_subscriber_is_disconnected_with_its_reason(
         round_number += 1
         write_article(f"more/{round_number}.md")
         ingest()
-        return server.broker.slow_disconnects > 0
+        return server.slow_disconnects > 0
 
     wait_for(overflowed, what="the broker to cut off the slow subscriber")
     code, reason = slow.closed_with()
