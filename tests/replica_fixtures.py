@@ -147,14 +147,26 @@ class Cluster:
         assert self.writer.returncode == 0, err
 
     def start_replica(self, name: str, *extra: str) -> Replica:
+        """Start a replica and wait until it listens (another port if a free one was taken).
+
+        A port found free can be taken before the child binds it (by an outgoing connection's
+        ephemeral port, or another suite on the machine): then the child exits and we retry.
+        """
         folder = self.root / name
         folder.mkdir(exist_ok=True)
-        port = free_port()
         db = folder / "replica.db"
-        child = self._start(
-            "serve", "--replica-of", self.url, "--db", str(db), "--port", str(port), *extra
-        )
-        return Replica(port, db, child)
+        for _attempt in range(5):
+            port = free_port()
+            child = self._start(
+                "serve", "--replica-of", self.url, "--db", str(db), "--port", str(port), *extra
+            )
+            replica = Replica(port, db, child)
+            until(lambda r=replica: r.child.poll() is not None or r.get("/healthz"), "listening")
+            if child.poll() is None:
+                return replica
+            _out, err = child.communicate()
+            assert "address already in use" in err, err
+        pytest.fail("no free port for a replica after 5 attempts")
 
     until = staticmethod(until)
 
