@@ -14,7 +14,7 @@ COPY db ./db
 COPY gql ./gql
 COPY ingest ./ingest
 COPY newsgraph ./newsgraph
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir '.[replication]' \
     && useradd --system --uid 10001 --home-dir /data newsgraph \
     && mkdir -p /data /content \
     && chown newsgraph /data

@@ -81,6 +81,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.live
 	$(BIN)/python -m bench.load
 	$(BIN)/python -m bench.spike
+	$(BIN)/python -m bench.replicas
 	$(BIN)/python -m bench.fanout
 
 clean:

@@ -1,40 +1,51 @@
 """Fan-out of the change feed to subscribers, driven by the `changes` table.
 
-One `ChangeBroker` per server process tails `changes`. It wakes when the in-process writer
-signals a commit (`notify`, thread-safe) and otherwise checks `PRAGMA data_version` every
-`poll_interval` seconds, so a writer in another process (`newsgraph watch`) is seen within 50 ms.
-Each subscriber has a bounded buffer: a subscriber that falls `buffer_size` events behind is cut
-off with `SubscriberTooSlow` (and its `on_fail` hook closes the connection) instead of growing
-memory without bound.
+One `ChangeBroker` per server process tails `changes` with the generic `db.feed.FeedTailer`. It
+wakes when the in-process writer signals a commit (`notify`, thread-safe) and otherwise checks
+`PRAGMA data_version` every `poll_interval` seconds, so a writer in another process (`newsgraph
+watch`) is seen within 50 ms. A replica passes its own `detect` instead: Litestream's follower
+writes pages behind SQLite's back, which `data_version` does not see. Each subscriber has a
+bounded `Mailbox`: one that falls `buffer_size` events behind is cut off with
+`SubscriberTooSlow` (and its `on_fail` hook closes the connection).
 
 Resuming is gap-free and duplicate-free: `open(since)` registers the subscriber at the broker's
 current position P with no await in between, `batches()` replays `since < seq <= P` from the
-table, then yields the live events after P. A cursor the broker has not reached yet (another
-process's writer is a poll ahead) is fine: live events up to it are skipped.
+table, then yields the live events after P. Sequences have no gaps, so a replay page that does
+not continue exactly where the last one ended means the writer pruned meanwhile: the replay
+ends with `CursorExpired` rather than skipping rows. A cursor the broker has not reached yet
+(another process's writer is a poll ahead, or a replica is behind) is fine on a replica and
+for a poll's worth of changes: live events up to it are skipped.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sqlite3
-from collections import deque
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
 from newsgraph.db.changes import ChangeRow, change_bounds, changes_after, data_version
+from newsgraph.db.feed import FeedTailer, Mailbox
 from newsgraph.db.pool import ReaderPool
 from newsgraph.gql.error_feed import IngestErrorFeed
-from newsgraph.gql.feed_errors import BrokerClosed, CursorError, SubscriberTooSlow
+from newsgraph.gql.feed_errors import (
+    BrokerClosed,
+    CursorAhead,
+    CursorError,
+    CursorExpired,
+    SubscriberTooSlow,
+)
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 PAGE = 500
 OnFail = Callable[[Exception], None]
+Detect = Callable[[], Awaitable[bool]]
+Subscriber = Mailbox[ChangeRow]  # one subscription's bounded buffer of live events
 __all__ = ["BrokerClosed", "ChangeBroker", "CursorError", "SubscriberTooSlow", "Subscription"]
 
 
@@ -42,53 +53,13 @@ def _page(conn: sqlite3.Connection, *, after: int, upto: int | None) -> list[Cha
     return changes_after(conn, after, upto=upto, limit=PAGE)
 
 
-class Subscriber:
-    """One subscription's bounded buffer of live events."""
-
-    def __init__(self, buffer_size: int, on_fail: OnFail | None = None) -> None:
-        self.buffer_size = buffer_size
-        self.on_fail = on_fail
-        self._events: deque[ChangeRow] = deque()
-        self._ready = asyncio.Event()
-        self.failure: Exception | None = None
-
-    def offer(self, row: ChangeRow) -> bool:
-        """Buffer `row`; False when the subscriber has failed (now or before)."""
-        if self.failure is not None:
-            return False
-        if len(self._events) >= self.buffer_size:
-            self.fail(
-                SubscriberTooSlow(
-                    f"subscriber fell {self.buffer_size} events behind and was disconnected; "
-                    "resume with `since` set to the last cursor received"
-                )
-            )
-            return False
-        self._events.append(row)
-        self._ready.set()
-        return True
-
-    def fail(self, error: Exception) -> None:
-        if self.failure is not None:
-            return
-        self.failure = error
-        self._events.clear()  # the memory goes now, not when the consumer wakes up
-        self._ready.set()
-        if self.on_fail is not None:
-            try:
-                self.on_fail(error)
-            except Exception:
-                log.exception("subscriber on_fail hook failed")
-
-    async def next_batch(self, limit: int = PAGE) -> list[ChangeRow]:
-        """Every buffered event (at most `limit`), waiting for at least one."""
-        while not self._events:
-            if self.failure is not None:
-                raise self.failure
-            self._ready.clear()
-            await self._ready.wait()
-        count = min(limit, len(self._events))
-        return [self._events.popleft() for _ in range(count)]
+def _subscriber(buffer_size: int, on_fail: OnFail | None) -> Subscriber:
+    return Subscriber(
+        buffer_size,
+        on_fail,
+        too_slow=f"subscriber fell {buffer_size} events behind and was disconnected; "
+        "resume with `since` set to the last cursor received",
+    )
 
 
 class Subscription:
@@ -108,12 +79,16 @@ class Subscription:
                 if self.subscriber.failure is not None:
                     raise self.subscriber.failure
                 rows = await self.broker.read(partial(_page, after=cursor, upto=self.start))
-                if not rows:
-                    break
+                if not rows or rows[0].seq != cursor + 1:  # seqs have no gaps: pruned meanwhile
+                    raise CursorExpired(
+                        f"cursor {cursor} has expired: the change feed was pruned past it "
+                        "while replaying; re-read what you need and subscribe without `since`"
+                    )
                 cursor = rows[-1].seq
                 yield rows
             while True:
-                rows = [row for row in await self.subscriber.next_batch() if row.seq > cursor]
+                batch = await self.subscriber.next_batch(PAGE)
+                rows = [row for row in batch if row.seq > cursor]
                 if rows:
                     cursor = rows[-1].seq
                     yield rows
@@ -128,18 +103,29 @@ class ChangeBroker:
     """Tails the change feed of the database at `path` and fans it out."""
 
     def __init__(
-        self, path: str | Path, *, poll_interval: float = 0.05, buffer_size: int = 1000
+        self,
+        path: str | Path,
+        *,
+        poll_interval: float = 0.05,
+        buffer_size: int = 1000,
+        detect: Detect | None = None,
     ) -> None:
+        """`detect` replaces `PRAGMA data_version` as the "new data?" check (a replica's
+        follower writes pages behind SQLite's back); a broker with one also lets a cursor
+        ahead of its feed wait for the copy to catch up instead of refusing it."""
         self._pool = ReaderPool(path, threads=1)  # one connection: data_version is per connection
+        self._detect = detect
         self.poll_interval = poll_interval
         self.buffer_size = buffer_size
         self.position = 0
         self.slow_disconnects = 0
         self.errors = IngestErrorFeed(self.read, buffer_size)
         self._subscribers: set[Subscriber] = set()
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._last_version: int | None = None
+        self._tailer = FeedTailer(
+            self._changed, self._on_change, poll_interval=poll_interval,
+            name="newsgraph-change-broker",
+        )  # fmt: skip
         self.closed = False
 
     @property
@@ -147,10 +133,9 @@ class ChangeBroker:
         return len(self._subscribers)
 
     async def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
         self._pool.open()
         _low, self.position = await self._pool.submit(change_bounds)
-        self._task = asyncio.create_task(self._run(), name="newsgraph-change-broker")
+        self._tailer.start()
 
     def close_subscribers(self) -> None:
         """Fail every subscriber with `BrokerClosed` (their hooks close their connections)."""
@@ -162,19 +147,12 @@ class ChangeBroker:
 
     async def stop(self) -> None:
         self.close_subscribers()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._tailer.stop()
         await asyncio.to_thread(self._pool.close)  # joins a thread: not on the event loop
 
     def notify(self) -> None:
         """Called from any thread after a commit: check the feed now instead of at the next poll."""
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            with contextlib.suppress(RuntimeError):  # loop closed between the check and the call
-                loop.call_soon_threadsafe(self._wake.set)
+        self._tailer.notify()
 
     async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run `work` on the broker's connection; BrokerClosed once stopping (the pool is going)."""
@@ -191,39 +169,38 @@ class ChangeBroker:
         """Register a subscriber; `since` is checked first, so a bad cursor fails here."""
         if since is not None:
             low, high = await self.read(change_bounds)
-            if since > high:
-                raise CursorError(f"cursor {since} is ahead of the change feed (newest {high})")
+            if since > high and self._detect is None:
+                raise CursorAhead(f"cursor {since} is ahead of the change feed (newest {high})")
             if since < low:
-                raise CursorError(
+                raise CursorExpired(
                     f"cursor {since} has expired: the change feed now starts after {low}; "
                     "re-read what you need and subscribe without `since`"
                 )
         if self.closed:
             raise BrokerClosed("the server is shutting down")
-        subscriber = Subscriber(self.buffer_size, on_fail)
+        subscriber = _subscriber(self.buffer_size, on_fail)
         subscription = Subscription(self, subscriber, since)  # reads `position`: no await since
         self._subscribers.add(subscriber)
         return subscription
 
+    def refresh(self) -> None:
+        """Reopen the broker's connection before its next read (see `ReaderPool.refresh`)."""
+        self._pool.refresh()
+
     def discard(self, subscriber: Subscriber) -> None:
         self._subscribers.discard(subscriber)
 
-    async def _run(self) -> None:
-        last_version: int | None = None
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
-            woken = self._wake.is_set()
-            self._wake.clear()
-            try:
-                version = await self._pool.submit(data_version)
-                if not woken and version == last_version:
-                    continue
-                last_version = version
-                await self._drain()
-                await self.errors.refresh()
-            except Exception:  # keep tailing: a transient error must not end every subscription
-                log.exception("change broker failed to read the change feed")
+    async def _changed(self) -> bool:
+        if self._detect is not None:
+            return await self._detect()
+        version = await self._pool.submit(data_version)
+        changed = version != self._last_version
+        self._last_version = version
+        return changed
+
+    async def _on_change(self) -> None:
+        await self._drain()
+        await self.errors.refresh()
 
     async def _drain(self) -> None:
         while True:

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from newsgraph.db.convert import to_db_time, utc_now
+from newsgraph.db.feed import FeedClosed, Mailbox
 from newsgraph.db.live import all_ingest_errors, ingest_error_fingerprint
 from newsgraph.db.rows import IngestErrorRow
-from newsgraph.gql.feed_errors import BrokerClosed, SubscriberTooSlow
 
 Read = Callable[[Callable[[sqlite3.Connection], Any]], Awaitable[Any]]
 OnFail = Callable[[Exception], None]
@@ -34,42 +33,18 @@ class ErrorChange:
     at: str
 
 
-class ErrorListener:
+class ErrorListener(Mailbox[ErrorChange]):
     """One `ingestErrorEvents` subscription's bounded buffer."""
 
     def __init__(self, feed: IngestErrorFeed, buffer_size: int, on_fail: OnFail | None) -> None:
+        super().__init__(
+            buffer_size, on_fail, too_slow=f"dashboard fell {buffer_size} events behind"
+        )
         self.feed = feed
-        self.buffer_size = buffer_size
-        self.on_fail = on_fail
-        self.failure: Exception | None = None
-        self._events: deque[ErrorChange] = deque()
-        self._ready = asyncio.Event()
-
-    def offer(self, change: ErrorChange) -> None:
-        if self.failure is not None:
-            return
-        if len(self._events) >= self.buffer_size:
-            self.fail(SubscriberTooSlow(f"dashboard fell {self.buffer_size} events behind"))
-            return
-        self._events.append(change)
-        self._ready.set()
-
-    def fail(self, error: Exception) -> None:
-        if self.failure is not None:
-            return
-        self.failure = error
-        self._events.clear()
-        self._ready.set()
-        if self.on_fail is not None:
-            self.on_fail(error)
 
     async def next(self) -> ErrorChange:
-        while not self._events:
-            if self.failure is not None:
-                raise self.failure
-            self._ready.clear()
-            await self._ready.wait()
-        return self._events.popleft()
+        [change] = await self.next_batch(1)
+        return change
 
     def close(self) -> None:
         self.feed.listeners.discard(self)
@@ -124,7 +99,7 @@ class IngestErrorFeed:
 
     def close(self) -> None:
         for listener in list(self.listeners):
-            listener.fail(BrokerClosed("the server is shutting down"))
+            listener.fail(FeedClosed("the server is shutting down"))
         self.listeners.clear()
 
     async def _read_snapshot(self) -> None:

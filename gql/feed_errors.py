@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from newsgraph.db.feed import FeedClosed as BrokerClosed
+from newsgraph.db.feed import SubscriberTooSlow
+
+__all__ = ["BrokerClosed", "CursorAhead", "CursorError", "CursorExpired", "SubscriberTooSlow"]
+
 
 class CursorError(Exception):
-    """A `since` cursor that cannot be resumed from (pruned, or ahead of the feed)."""
+    """A `since` cursor that cannot be resumed from."""
 
 
-class SubscriberTooSlow(Exception):
-    """The subscriber did not keep up; it is disconnected rather than buffered without bound."""
+class CursorExpired(CursorError):
+    """The change feed no longer holds every change after the cursor (pruned, maybe mid-replay)."""
 
 
-class BrokerClosed(Exception):
-    """The server is shutting down."""
+class CursorAhead(CursorError):
+    """The cursor is ahead of the newest change this process has."""

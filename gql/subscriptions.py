@@ -45,6 +45,7 @@ from newsgraph.gql.context import Info
 from newsgraph.gql.entry_inputs import ContentCollection
 from newsgraph.gql.errors import ApiError, BadArgument
 from newsgraph.gql.feed_errors import BrokerClosed, CursorError, SubscriberTooSlow
+from newsgraph.gql.feed_errors import CursorExpired as FeedCursorExpired
 from newsgraph.gql.ids import encode_id
 from newsgraph.gql.inputs import ArticleFilter, filter_spec
 from newsgraph.gql.live_types import (
@@ -144,7 +145,7 @@ async def _article_events(
     try:
         subscription = await broker.open(after, on_fail=partial(_close_connection, info))
     except CursorError as error:
-        kind = CursorExpired if "expired" in str(error) else BadArgument
+        kind = CursorExpired if isinstance(error, FeedCursorExpired) else BadArgument
         raise kind(f"`since`: {error}") from None
     except BrokerClosed:
         raise ApiError("the server is shutting down; reconnect shortly") from None
@@ -219,6 +220,8 @@ async def _deliver(
                 yield event
     except (SubscriberTooSlow, BrokerClosed):
         await _until_cancelled()  # the hook is closing the socket with the reason
+    except FeedCursorExpired as error:  # pruned while replaying: end with the documented error
+        raise CursorExpired(f"`since`: {error}") from None
     finally:
         await batches.aclose()
 

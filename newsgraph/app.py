@@ -39,6 +39,7 @@ from newsgraph.live import configure_websockets, live_services
 from newsgraph.metrics import Metrics
 from newsgraph.ops import Ops
 from newsgraph.page import page_routes
+from newsgraph.replicated import export_metrics, following, replicating
 from newsgraph.writer_state import WriterLink
 
 DEFAULT_READER_THREADS = 4
@@ -96,9 +97,19 @@ def create_app(settings: Settings, *, writer: WriterLink | None = None) -> Starl
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if settings.replica_of:  # readers and broker open once the first restore is done
+            async with following(app, settings, pool, view) as follower:
+                export_metrics(metrics, follower)
+                yield
+            return
         pool.open()
         try:
-            async with live_services(app, settings, metrics.observe_batch, writer) as live:
+            async with (
+                replicating(app, settings, writes=settings.watch and writer is None) as replicator,
+                live_services(app, settings, metrics.observe_batch, writer) as live,
+            ):
+                if replicator is not None:
+                    export_metrics(metrics, replicator)
                 view.live = live
                 yield
         finally:

@@ -76,6 +76,9 @@ class Settings:
     persisted_only: bool = False
     apq_registry_size: int = 5_000
     cors_origins: tuple[str, ...] = ()
+    replicate_to: str = ""
+    replica_of: str = ""
+    replication_interval_ms: int = 100
     log_level: str = "info"
     log_format: str = "text"
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -184,6 +187,12 @@ SETTINGS: tuple[Setting, ...] = (
             ("serve", "config")),
     Setting("cors_origins", "browser origins allowed to call the API (repeatable); none = no CORS",
             ("serve", "config")),
+    Setting("replicate_to", "ship the database to this Litestream replica URL (file://, s3://)",
+            ("serve", "watch", "config")),
+    Setting("replica_of", "serve a read-only copy that follows this Litestream replica URL",
+            ("serve", "config")),
+    Setting("replication_interval_ms", "how often Litestream ships and replicas poll",
+            ("serve", "watch", "config")),
     Setting("log_level", "debug, info, warning or error", (*_RUN, "config"),
             ("debug", "info", "warning", "error")),
     Setting("log_format", "text for terminals, json for log shippers", (*_RUN, "config"),

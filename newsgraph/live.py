@@ -32,7 +32,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from newsgraph.config import Settings
 from newsgraph.db.writes import BatchResult
 from newsgraph.gql import subscriptions
-from newsgraph.gql.broker import ChangeBroker
+from newsgraph.gql.broker import ChangeBroker, Detect
 from newsgraph.gql.live_state import LiveState
 from newsgraph.ingest.watcher import Watcher
 from newsgraph.pipeline import open_pipeline
@@ -78,14 +78,16 @@ async def live_services(
     settings: Settings,
     observe_batch: Callable[[BatchResult], None] | None = None,
     writer: WriterLink | None = None,
+    detect: Detect | None = None,
 ) -> AsyncIterator[LiveState]:
     """Broker (always) and watcher (when `settings.watch`) for as long as the lifespan runs.
 
     An API worker of `serve --workers N` is given a link to the writer process instead: it runs
     no watcher of its own but reports that one (readiness, `ingestStatus`), and the writer's
-    commits wake its broker as an in-process watcher's would.
+    commits wake its broker as an in-process watcher's would. `detect`: how the broker notices
+    new data when `PRAGMA data_version` cannot (a replica).
     """
-    broker = ChangeBroker(settings.db, buffer_size=settings.subscriber_buffer or 1)
+    broker = ChangeBroker(settings.db, buffer_size=settings.subscriber_buffer or 1, detect=detect)
     await broker.start()
     app.state.broker = broker
     limit = settings.max_subscriptions_per_connection

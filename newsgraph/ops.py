@@ -90,19 +90,28 @@ class Ops:
         return JSONResponse({"status": "ok"})
 
     async def readyz(self, request: Request) -> Response:
-        database, migrations = await database_state(self.pool)
+        replication = getattr(request.app.state, "replication", None)
+        replicated = replication.check() if replication is not None else "off"
+        if replicated == "restoring":  # the readers open after the first restore
+            database, migrations = "waiting for the first restore", "unknown"
+        else:
+            database, migrations = await database_state(self.pool)
         watcher = getattr(request.app.state, "watcher", None)
         checks: dict[str, Any] = {
             "database": database,
             "migrations": migrations,
             "watcher": watcher_state(watcher, enabled=self.watch),
         }
+        if replication is not None:
+            checks["replication"] = replicated
         failing = [name for name, state in checks.items() if state not in ("ok", "disabled")]
         body: dict[str, Any] = {
             "status": "not ready" if failing else "ready",
             "checks": checks,
             "pid": os.getpid(),
         }
+        if replication is not None:
+            body["replication"] = replication.details()
         if failing:
             body["not_ready"] = failing
         return JSONResponse(body, status_code=503 if failing else 200)

@@ -16,6 +16,7 @@ from newsgraph.config import Settings
 from newsgraph.db.writes import BatchResult
 from newsgraph.ingest.watcher import Watcher
 from newsgraph.pipeline import open_pipeline
+from newsgraph.replication import replicating_sync
 
 log = logging.getLogger("newsgraph")
 
@@ -62,7 +63,7 @@ def run_watch(
                 debounce_ms=settings.debounce_ms,
                 on_commit=on_commit,
             )
-            with watcher:
+            with watcher, replicating_sync(settings):
                 # A timed wait, so the main thread returns to the interpreter and runs the
                 # signal handler promptly on every platform.
                 while not stopping.wait(TICK):

@@ -12,6 +12,8 @@ from newsgraph.cli import build_parser
 from newsgraph.config import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[1]
+# Litestream reads these itself (README, Scaling out); they are not newsgraph settings.
+AWS_CREDENTIALS = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
 
 
 def compose() -> dict[str, Any]:
@@ -46,9 +48,14 @@ def test_compose_has_a_newsgraph_service_serving_with_content_read_only_and_db_o
     assert all(port.startswith("127.0.0.1:") for port in service["ports"])
 
 
+def ours() -> dict[str, Any]:
+    """The services built from this repository (the others are stock images, e.g. the store)."""
+    return {name: s for name, s in compose()["services"].items() if s.get("build") == "."}
+
+
 def test_every_compose_command_exists_in_the_cli_with_its_flags() -> None:
     commands = cli_commands()
-    for name, service in compose()["services"].items():
+    for name, service in ours().items():
         argv = service["command"]
         assert argv[0] == "newsgraph", name
         assert argv[1] in commands, f"{name}: unknown command {argv[1]}"
@@ -57,8 +64,8 @@ def test_every_compose_command_exists_in_the_cli_with_its_flags() -> None:
 
 
 def test_every_compose_environment_variable_is_a_setting() -> None:
-    known = {setting.env for setting in SETTINGS}
-    for name, service in compose()["services"].items():
+    known = {setting.env for setting in SETTINGS} | AWS_CREDENTIALS
+    for name, service in ours().items():
         unknown = set(service.get("environment", {})) - known
         assert not unknown, f"{name}: unknown settings {unknown}"
 
@@ -69,6 +76,24 @@ def test_the_split_profile_runs_one_watcher_and_api_replicas_without_watching() 
     assert services["api"]["command"] == ["newsgraph", "serve", "--no-watch"]
     assert services["api"]["deploy"]["replicas"] >= 2
     assert services["watcher"]["profiles"] == services["api"]["profiles"] == ["split"]
+
+
+def test_the_replicated_profile_runs_a_writer_a_store_and_two_read_only_replicas() -> None:
+    services = compose()["services"]
+    profile = {name for name, s in services.items() if s.get("profiles") == ["replicated"]}
+    assert {"writer", "replica", "s3"} <= profile
+    writer, replica = services["writer"]["command"], services["replica"]["command"]
+    assert writer[:2] == ["newsgraph", "watch"]
+    url = writer[writer.index("--replicate-to") + 1]
+    assert url.startswith("s3://") and "endpoint=http://s3:" in url
+    assert replica[:2] == ["newsgraph", "serve"]
+    assert replica[replica.index("--replica-of") + 1] == url  # both sides name one store
+    assert services["replica"]["deploy"]["replicas"] >= 2
+    writer_volumes = {v.split(":")[0] for v in services["writer"]["volumes"]}
+    assert not writer_volumes & set(services["replica"]["volumes"])  # nothing shared but S3
+    for side in ("writer", "replica"):
+        assert set(services[side]["environment"]) >= AWS_CREDENTIALS
+    assert any(kind == "RUN" and "[replication]" in arg for kind, arg in dockerfile())
 
 
 def dockerfile() -> list[tuple[str, str]]:

@@ -141,6 +141,8 @@ def test_bad_cursors_are_clear_errors(
         text = message["payload"][0]["message"]
         expected = {"bad": "is not a cursor", "expired": "has expired", "future": "is ahead"}
         assert expected[op_id] in text, text
+        code = message["payload"][0]["extensions"]["code"]
+        assert code == ("CURSOR_EXPIRED" if op_id == "expired" else "BAD_USER_INPUT"), code
     client.subscribe("ok", since=cursors[1])  # the oldest still kept
     assert client.events(1)[0]["cursor"] == cursors[2]
 
