@@ -105,7 +105,7 @@ def create_app(settings: Settings, *, writer: WriterLink | None = None) -> Starl
         pool.open()
         try:
             async with (
-                replicating(app, settings, writes=settings.watch and writer is None) as replicator,
+                replicating(app, settings, ships=writer is None) as replicator,
                 live_services(app, settings, metrics.observe_batch, writer) as live,
             ):
                 if replicator is not None:

@@ -55,11 +55,12 @@ def export_metrics(metrics: Metrics, replication: Replicator | Follower) -> None
 
 @asynccontextmanager
 async def replicating(
-    app: Starlette, settings: Settings, *, writes: bool
+    app: Starlette, settings: Settings, *, ships: bool
 ) -> AsyncIterator[Replicator | None]:
     """`litestream replicate` for as long as the block runs, when `--replicate-to` is set and
-    this process `writes` (the API workers of `serve --workers N` leave it to their writer)."""
-    if not settings.replicate_to or not writes:
+    this process `ships` the database (the API workers of `serve --workers N` leave it to
+    their writer process: one Litestream per database)."""
+    if not settings.replicate_to or not ships:
         yield None
         return
     replicator = Replicator(settings.db, settings.replicate_to, settings.replication_interval_ms)

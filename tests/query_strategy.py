@@ -27,6 +27,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
+    GraphQLUnionType,
     Undefined,
     build_client_schema,
     get_named_type,
@@ -35,7 +36,7 @@ from graphql import (
 )
 from hypothesis import strategies as st
 
-Composite = GraphQLObjectType | GraphQLInterfaceType
+Composite = GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType
 TEXT = st.text(alphabet='ab xé*"-:()\\', max_size=6)
 TIMES = ("2020-01-01T00:00:00Z", "2024-03-01T08:15:00.000000Z", "2031-12-31T23:59:59Z", "soon")
 
@@ -96,7 +97,7 @@ class _Document:
     # -- selections ---------------------------------------------------------------------------
 
     def selection_set(self, parent: Composite, depth: int, abstract: bool) -> str:
-        abstract = abstract or isinstance(parent, GraphQLInterfaceType)
+        abstract = abstract or isinstance(parent, GraphQLInterfaceType | GraphQLUnionType)
         size = self.draw(st.integers(1, 4))
         return "{ " + " ".join(self.selection(parent, depth, abstract) for _ in range(size)) + " }"
 
@@ -119,11 +120,13 @@ class _Document:
 
     def conditions(self, parent: Composite) -> list[Composite]:
         """Types a fragment inside `parent` may be on: itself, its interfaces, its kinds."""
-        if isinstance(parent, GraphQLInterfaceType):
+        if isinstance(parent, GraphQLInterfaceType | GraphQLUnionType):
             return [parent, *self.schema.get_possible_types(parent)]
         return [parent, *parent.interfaces]
 
     def field(self, parent: Composite, depth: int, abstract: bool) -> str:
+        if isinstance(parent, GraphQLUnionType):  # a union has no fields of its own
+            return "__typename"
         fields = sorted(parent.fields.items())
         if depth >= self.max_depth:
             fields = [(n, f) for n, f in fields if is_leaf_type(get_named_type(f.type))]
@@ -139,7 +142,7 @@ class _Document:
         if leaf:
             return text
         target = get_named_type(definition.type)
-        assert isinstance(target, GraphQLObjectType | GraphQLInterfaceType)
+        assert isinstance(target, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType)
         return text + " " + self.selection_set(target, depth + 1, abstract=False)
 
     def directives(self) -> str:

@@ -129,7 +129,7 @@ class Cluster:
     def start_writer(self, *extra: str) -> subprocess.Popen[str]:
         self.writer = self._start(
             "watch", "--content", str(self.content), "--db", str(self.root / "writer.db"),
-            "--replicate-to", self.url, "--workers", "1", "--debounce-ms", "20", *extra,
+            "--replicate-to", self.url, "--parse-workers", "1", "--debounce-ms", "20", *extra,
         )  # fmt: skip
         return self.writer
 
