@@ -42,7 +42,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from newsgraph.db.pool import ReaderPool
+from newsgraph.db.pool import DataVersion, ReaderPool
 from newsgraph.gql.context import Context
 from newsgraph.gql.http_cache import (
     NO_STORE,
@@ -85,6 +85,7 @@ class GraphQLHTTP(GraphQL[Context, None]):
     http_caching: HttpCaching = HttpCaching()
     pool: ReaderPool  # set by the subclass that owns the pool
     cache: ResponseCache = ResponseCache(0)
+    version_on_loop: bool = True  # False on a replica: see `_latest_version`
     documents: PersistedDocuments = PersistedDocuments()
     _ALLOWED: ClassVar[dict[str, set[OperationType]]] = {
         "GET": {OperationType.QUERY},
@@ -210,6 +211,17 @@ class GraphQLHTTP(GraphQL[Context, None]):
 
     # -- answering -----------------------------------------------------------------------------
 
+    async def _latest_version(self) -> DataVersion:
+        """The newest data version: on the event loop, or on a reader thread for a replica.
+
+        A Litestream follower writes pages straight into the file; the loop's long-lived
+        version connection stalled it in a store-outage test (its lock and the follower's
+        collide), so a replica (`version_on_loop = False`) asks a reader thread instead.
+        """
+        if self.version_on_loop:
+            return self.pool.latest_version()
+        return await self.pool.version()
+
     async def _answer(self, request: Request, context: Context) -> Response:
         """Conditional, cached, shared or executed in one snapshot, at the newest data version.
 
@@ -229,7 +241,7 @@ class GraphQLHTTP(GraphQL[Context, None]):
         key = RequestKey.of(query, operation.operation_name, operation.variables, media)
         for attempt in (1, 2):
             try:
-                version = self.pool.latest_version().token
+                version = (await self._latest_version()).token
             except sqlite3.Error:  # executing reports it, masked, as for any fault
                 break
             tag = entity_tag(version, key.digest, gzip)

@@ -235,7 +235,7 @@ async def _content_events(
     try:
         subscription = await broker.open(after, on_fail=partial(_close_connection, info))
     except CursorError as error:
-        kind = CursorExpired if "expired" in str(error) else BadArgument
+        kind = CursorExpired if isinstance(error, FeedCursorExpired) else BadArgument
         raise kind(f"`since`: {error}") from None
     except BrokerClosed:
         raise ApiError("the server is shutting down; reconnect shortly") from None
@@ -257,6 +257,8 @@ async def _deliver_content(
                 yield content_event(row, node, info.context.fresh_loaders())
     except (SubscriberTooSlow, BrokerClosed):
         await _until_cancelled()
+    except FeedCursorExpired as error:  # pruned while replaying: end with the documented error
+        raise CursorExpired(f"`since`: {error}") from None
     finally:
         await batches.aclose()
 

@@ -92,6 +92,7 @@ def create_app(settings: Settings, *, writer: WriterLink | None = None) -> Starl
     view.http_caching = http_caching(settings)
     view.documents = schema.documents = persisted_documents(settings)
     view.cache = ResponseCache(settings.response_cache_bytes)
+    view.version_on_loop = not settings.replica_of
     metrics.read_cache(lambda: view.cache.stats)
     ops = Ops(pool, metrics, watch=settings.watch)
 
