@@ -21,7 +21,10 @@ def _append_changes(db_path: Path, count: int) -> None:
             conn.execute("BEGIN")
             conn.executemany(
                 INSERT_CHANGE,
-                [("created", n, f"a{n}.md", "2024-01-01T00:00:00Z", "article") for n in range(count)],
+                [
+                    ("created", n, f"a{n}.md", "2024-01-01T00:00:00Z", "article")
+                    for n in range(count)
+                ],
             )
     finally:
         conn.close()
