@@ -34,6 +34,7 @@ from newsgraph.db.writes import BatchResult
 from newsgraph.gql import subscriptions
 from newsgraph.gql.broker import ChangeBroker, Detect
 from newsgraph.gql.live_state import LiveState
+from newsgraph.heap import tune_collector_for_serving
 from newsgraph.ingest.watcher import Watcher
 from newsgraph.pipeline import open_pipeline
 from newsgraph.writer_state import WriterLink, drain_wake
@@ -173,6 +174,10 @@ class LiveServer(uvicorn.Server):
         # uvicorn re-raises a captured signal after shutting down, which would end the process
         # with that signal; a graceful stop on request is a success (exit 0).
         self._captured_signals.clear()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)  # the lifespan (watcher reconcile) has run
+        tune_collector_for_serving()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         broker = getattr(self.app.state, "broker", None)
