@@ -2,7 +2,8 @@
 caching protocols clients and CDNs speak.
 
 Strawberry's ASGI view serves WebSockets and the GraphiQL page; GraphQL requests themselves are
-answered here, in this order:
+answered here. A GET repeating a query string this view has already worked out, whose answer is
+stored, is sent straight from the scope (`gql.http_hits`); every other request goes this way:
 
 1. Refusals that need no body (`gql.http_request`): 405 for other methods, 406 when `Accept`
    takes neither `application/graphql-response+json` nor legacy `application/json`, 413 for a
@@ -54,6 +55,7 @@ from newsgraph.gql.http_cache import (
     matches,
     not_modified,
 )
+from newsgraph.gql.http_hits import RawRequests, answer, recognise
 from newsgraph.gql.http_request import (
     GRAPHQL_RESPONSE,
     JSON,
@@ -85,6 +87,7 @@ class GraphQLHTTP(GraphQL[Context, None]):
     http_caching: HttpCaching = HttpCaching()
     pool: ReaderPool  # set by the subclass that owns the pool
     cache: ResponseCache = ResponseCache(0)
+    raw_requests: RawRequests = RawRequests(0)  # the app gives each view its own
     version_on_loop: bool = True  # False on a replica: see `_latest_version`
     documents: PersistedDocuments = PersistedDocuments()
     _ALLOWED: ClassVar[dict[str, set[OperationType]]] = {
@@ -95,6 +98,8 @@ class GraphQLHTTP(GraphQL[Context, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
+            return
+        if scope["method"] == "GET" and self.cache.enabled and await self._hit(scope, send):
             return
         request = Request(scope, receive=self._limited(receive))
         media = negotiate(request.headers.get("accept"))
@@ -114,6 +119,18 @@ class GraphQLHTTP(GraphQL[Context, None]):
             response = self._error_response(request, HttpError(error.status_code, error.reason))
         response.headers["x-request-id"] = context.request_id
         await response(scope, receive, send)
+
+    async def _hit(self, scope: Scope, send: Send) -> bool:
+        """A repeated GET whose answer is stored, sent without the general path (see
+        `gql.http_hits`); False sends the request the general way."""
+        hit = recognise(scope.get("query_string", b""), scope["headers"], self.raw_requests)
+        if hit is None:
+            return False
+        try:
+            version = (await self._latest_version()).token
+        except sqlite3.Error:
+            return False
+        return await answer(hit, version, self.cache, self.http_caching.cache_control, send)
 
     # -- refusals ------------------------------------------------------------------------------
 
@@ -239,6 +256,8 @@ class GraphQLHTTP(GraphQL[Context, None]):
             return (await self._execute(request, context, operation, gzip))[0]
         media = request.state.media_type
         key = RequestKey.of(query, operation.operation_name, operation.variables, media)
+        if request.method == "GET":
+            self.raw_requests.remember(request.scope.get("query_string", b""), key)
         for attempt in (1, 2):
             try:
                 version = (await self._latest_version()).token

@@ -31,6 +31,7 @@ from newsgraph.edge import (
 from newsgraph.gql.context import Context, Limits
 from newsgraph.gql.fanout import FanOut
 from newsgraph.gql.http import GraphQLHTTP
+from newsgraph.gql.http_hits import RawRequests
 from newsgraph.gql.live_state import LiveState
 from newsgraph.gql.operation import GuardedSchema
 from newsgraph.gql.response_cache import ResponseCache
@@ -92,6 +93,7 @@ def create_app(settings: Settings, *, writer: WriterLink | None = None) -> Starl
     view.http_caching = http_caching(settings)
     view.documents = schema.documents = persisted_documents(settings)
     view.cache = ResponseCache(settings.response_cache_bytes)
+    view.raw_requests = RawRequests()
     view.version_on_loop = not settings.replica_of
     metrics.read_cache(lambda: view.cache.stats)
     ops = Ops(pool, metrics, watch=settings.watch)

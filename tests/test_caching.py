@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from newsgraph.gql.http import GraphQLHTTP
+
 if TYPE_CHECKING:
     from tests.live_fixtures import LiveApp
 
@@ -243,3 +245,97 @@ def test_the_cache_stays_within_its_byte_budget(
     metrics = cache_metrics(server)
     assert metrics["bytes"] <= 2_000
     assert metrics["evictions_total"] > 0
+
+
+def graphql_view(server: LiveApp) -> GraphQLHTTP:
+    for route in server.app.routes:
+        endpoint = getattr(route, "endpoint", None)
+        if getattr(route, "path", None) == "/graphql" and isinstance(endpoint, GraphQLHTTP):
+            return endpoint
+    raise AssertionError("no GraphQL view at /graphql")
+
+
+def count_contexts(server: LiveApp) -> Callable[[], int]:
+    """How many requests took the general path (each builds a `Context`) from now on."""
+    view = graphql_view(server)
+    built = 0
+    general = view.get_context
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal built
+        built += 1
+        return await general(*args, **kwargs)
+
+    view.get_context = counted  # type: ignore[method-assign]
+    return lambda: built
+
+
+def comparable(response: httpx.Response) -> tuple[int, bytes, dict[str, str]]:
+    headers = {k: v for k, v in response.headers.items() if k not in ("date", "x-request-id")}
+    return response.status_code, response.content, headers
+
+
+def test_a_repeated_get_is_sent_from_its_query_string_exactly_as_the_first(
+    live_server: Server, write_article: Write, ingest: Ingest
+) -> None:
+    """The fast lane (`gql.http_hits`) skips the general path and must not be told apart."""
+    for number in range(20):
+        write_article(f"a{number:02}.md", title=f"A long enough title number {number}")
+    ingest()
+    server = live_server()
+    general = count_contexts(server)
+    url = f"http://{server.address}/graphql"
+    seen_ids: set[str] = set()
+    with httpx.Client(timeout=TIMEOUT) as client:
+        for media in ("application/json", "application/graphql-response+json"):
+            for encoding in ("gzip", "identity"):
+                headers = {"accept": media, "accept-encoding": encoding}
+                first, again = (
+                    client.get(url, params={"query": HOMEPAGE}, headers=headers) for _ in "12"
+                )
+                assert comparable(again) == comparable(first)
+                assert again.headers["content-type"] == media
+                assert (again.headers.get("content-encoding") == "gzip") == (encoding == "gzip")
+                seen_ids |= {first.headers["x-request-id"], again.headers["x-request-id"]}
+    assert general() == 2  # the first GET per media type; every other one took the fast lane
+    assert len(seen_ids) == 8  # every response still has its own request id
+    assert cache_metrics(server)["hits_total"] == 6  # a miss per media type, then hits
+
+
+def test_the_fast_lane_revalidates_and_stays_fresh(
+    live_server: Server, write_article: Write, ingest: Ingest
+) -> None:
+    write_article("a.md", title="First")
+    ingest()
+    server = live_server()
+    first = get(server, HOMEPAGE)
+    general = count_contexts(server)
+    tag = first.headers["etag"]
+    again = get(server, HOMEPAGE, **{"if-none-match": tag})
+    assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", tag)
+    assert again.headers["cache-control"] == "no-cache"
+    assert again.headers["vary"] == "Accept, Accept-Encoding"
+    assert again.headers["x-request-id"]
+    assert general() == 0
+    write_article("b.md", title="Second")
+    ingest()
+    changed = get(server, HOMEPAGE, **{"if-none-match": tag})
+    assert changed.status_code == 200 and changed.headers["etag"] != tag
+    edges = changed.json()["data"]["articles"]["edges"]
+    assert sorted(edge["node"]["title"] for edge in edges) == ["First", "Second"]
+    assert general() == 1  # the new version's first answer is executed on the general path
+    assert get(server, HOMEPAGE).content == changed.content
+    assert general() == 1
+
+
+def test_a_get_with_a_body_or_an_unservable_accept_takes_the_general_path(
+    live_server: Server,
+) -> None:
+    server = live_server(max_body_bytes=1_000)
+    url = f"http://{server.address}/graphql"
+    assert get(server, HOMEPAGE).status_code == 200
+    with httpx.Client(timeout=TIMEOUT) as client:
+        big = client.request("GET", url, params={"query": HOMEPAGE}, content=b"x" * 2_000)
+        assert big.status_code == 413
+        refused = client.get(url, params={"query": HOMEPAGE}, headers={"accept": "text/csv"})
+        assert refused.status_code == 406
