@@ -31,6 +31,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 
 from newsgraph.config import Settings
 from newsgraph.db.writes import BatchResult
+from newsgraph.event_loop import LOOP_FACTORY
 from newsgraph.gql import subscriptions
 from newsgraph.gql.broker import ChangeBroker, Detect
 from newsgraph.gql.live_state import LiveState
@@ -146,7 +147,7 @@ def server_config(app: Starlette, settings: Settings, **overrides: Any) -> uvico
     options: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
-        "loop": "uvloop",
+        "loop": LOOP_FACTORY,  # uvloop, accepting greedily: see newsgraph.event_loop
         "http": "httptools",
         "log_level": settings.log_level,
         "log_config": None,  # uvicorn's loggers propagate to ours (text or JSON, see logs.py)

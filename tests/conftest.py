@@ -15,6 +15,7 @@ import pytest
 from newsgraph.db.connection import open_writer
 from newsgraph.db.writes import Writer
 from newsgraph.demo_yaml import render_article
+from newsgraph.event_loop import LOOP_FACTORY
 from newsgraph.ingest.pipeline import Pipeline
 from newsgraph.ingest.scan import ScanSummary, reconcile
 
@@ -101,11 +102,12 @@ class ServerStack:
     http: str
 
 
-# The stock pair, and the one `newsgraph serve` runs (newsgraph.live.server_config): the HTTP
-# and WebSocket suites run under both, so a difference between them fails a test.
+# The stock pair, and the one `newsgraph serve` runs (newsgraph.live.server_config: uvloop
+# accepting greedily, and httptools): the HTTP and WebSocket suites run under both, so a
+# difference between them fails a test.
 SERVER_STACKS = {
     "asyncio-h11": ServerStack("asyncio", "h11"),
-    "uvloop-httptools": ServerStack("uvloop", "httptools"),
+    "served-httptools": ServerStack(LOOP_FACTORY, "httptools"),
 }
 
 
