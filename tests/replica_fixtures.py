@@ -171,14 +171,17 @@ class Cluster:
     until = staticmethod(until)
 
     def stop(self) -> None:
+        """Stop every child; their logs go to the captured output a failed test shows."""
         for child in self.children:
             if child.poll() is None:
                 child.terminate()
-                try:
-                    child.communicate(timeout=TIMEOUT)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-                    child.communicate()
+            try:
+                _out, err = child.communicate(timeout=TIMEOUT)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                _out, err = child.communicate()
+            print(f"--- {' '.join(map(str, child.args[2:4]))} (exit {child.returncode}) ---")
+            print((err or "")[-4000:])
 
 
 class Partition:

@@ -69,7 +69,7 @@ def test_a_busy_port_fails_with_the_address_in_the_error() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        with pytest.raises(OSError, match=f"127.0.0.1', {port}"):
+        with pytest.raises(OSError, match=f"127.0.0.1', {port}\\): address already in use"):
             loop.run_until_complete(loop.create_server(asyncio.Protocol, "127.0.0.1", port))
 
 
