@@ -12,9 +12,11 @@ for a document that resolved and is a query), `RawRequests` remembers that, per 
 type. The next GET with the very same query string and an `Accept` that negotiates the same type
 skips all of the above: it reads the newest data version (as the general path does, so it is
 exactly as fresh), answers `304` when `If-None-Match` names the current tag, or sends the stored
-bytes with the same headers the general path sends. Anything else (no stored answer, a body on a
-GET, an `Accept` we cannot serve, a query string not seen before) goes the general way, which
-counts the miss and executes once for the herd.
+bytes with the same headers the general path sends. When the answer is being executed right now
+(the first request after a commit leads, `ResponseCache.leading`), it waits for that answer
+like any follower. Anything else (nothing stored or in flight, a body on a GET, an `Accept` we
+cannot serve, a query string not seen before) goes the general way, which counts the miss and
+executes once for the herd.
 
 What is remembered is only what the query string *says*; whether an answer exists is asked of
 the cache every time. A persisted query's hash that resolved once keeps resolving here even if
@@ -145,7 +147,12 @@ async def answer(
         return True
     stored = cache.get((hit.known.key, version))
     if stored is None:
-        return False
+        flight = cache.in_flight((hit.known.key, version))
+        if flight is None:
+            return False  # the general path leads the execution
+        stored = await cache.shared(flight)  # another request is executing it right now
+        if stored is None:
+            return False  # its answer could not be shared (an error): the general path runs
     body = stored.body
     headers = [
         (b"content-length", str(len(body)).encode()),
