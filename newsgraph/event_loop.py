@@ -84,7 +84,7 @@ class GreedyAcceptLoop(uvloop.Loop):
                 except OSError as error:
                     raise OSError(
                         error.errno, f"error while attempting to bind on address {address!r}: "
-                        f"{error.strerror.lower()}"
+                        f"{(error.strerror or str(error)).lower()}"
                     ) from None  # fmt: skip
         except BaseException:
             for sock in sockets:
