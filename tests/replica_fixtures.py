@@ -180,7 +180,8 @@ class Cluster:
             except subprocess.TimeoutExpired:
                 child.kill()
                 _out, err = child.communicate()
-            print(f"--- {' '.join(map(str, child.args[2:4]))} (exit {child.returncode}) ---")
+            command = child.args if isinstance(child.args, list) else [child.args]
+            print(f"--- {' '.join(map(str, command[2:4]))} (exit {child.returncode}) ---")
             print((err or "")[-4000:])
 
 
