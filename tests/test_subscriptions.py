@@ -51,6 +51,32 @@ def test_events_arrive_in_order_with_the_article_as_it_is_now(
     assert len({created["cursor"], updated["cursor"], deleted["cursor"]}) == 3
 
 
+def test_events_that_do_not_select_the_article_read_no_article_rows(
+    live_server: Server, sockets: Sockets, write_article: Write
+) -> None:
+    server = live_server(watch=True)
+    statements: list[str] = []
+    server.app.state.pool.set_trace(statements.append)
+    bare, fragment = sockets(server.address), sockets(server.address)
+    bare.subscribe("1", "subscription { articleEvents { kind path } }")
+    server.wait_subscribed(1)
+    write_article("a.md", title="First")
+    [event] = bare.events(1)
+    assert (event["kind"], event["path"]) == ("CREATED", "a.md")
+    assert not [sql for sql in statements if "FROM articles" in sql], statements
+    fragment.subscribe(
+        "2",
+        "subscription { articleEvents { path ...Shown } } "
+        "fragment Shown on ArticleEvent { ... on ArticleEvent { article { title } } }",
+    )
+    server.wait_subscribed(2)
+    write_article("b.md", title="Second")
+    [bare_event], [full_event] = bare.events(1), fragment.events(1)
+    assert bare_event == {"kind": "CREATED", "path": "b.md"}
+    assert full_event == {"path": "b.md", "article": {"title": "Second"}}
+    server.app.state.pool.set_trace(None)
+
+
 def test_a_filter_sends_matches_all_deletes_and_articles_that_stop_matching(
     live_server: Server, sockets: Sockets, write_article: Write, ingest: Ingest, content_dir: Path
 ) -> None:
