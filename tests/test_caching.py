@@ -63,6 +63,13 @@ def count_statements(server: LiveApp, fragment: str) -> Callable[[], int]:
     return lambda: seen
 
 
+def write_long_homepage(write_article: Write, ingest: Ingest) -> None:
+    """20 articles: a homepage answer well over the 1 KB at which answers are gzipped."""
+    for number in range(20):
+        write_article(f"a{number:02}.md", title=f"A long enough title number {number}")
+    ingest()
+
+
 def test_a_repeated_query_is_a_hit_until_a_commit_changes_the_data(
     live_server: Server, write_article: Write, ingest: Ingest
 ) -> None:
@@ -219,9 +226,7 @@ def test_cache_control_for_cdns_comes_from_settings(live_server: Server) -> None
 def test_large_answers_are_gzipped_once_for_clients_that_accept_it(
     live_server: Server, write_article: Write, ingest: Ingest
 ) -> None:
-    for number in range(20):
-        write_article(f"a{number:02}.md", title=f"A long enough title number {number}")
-    ingest()
+    write_long_homepage(write_article, ingest)
     server = live_server()
     url = f"http://{server.address}/graphql"
     with httpx.Client(timeout=TIMEOUT) as client:
@@ -291,9 +296,7 @@ def test_a_repeated_get_is_sent_from_its_query_string_exactly_as_the_first(
     live_server: Server, write_article: Write, ingest: Ingest
 ) -> None:
     """The fast lane (`gql.http_hits`) skips the general path and must not be told apart."""
-    for number in range(20):
-        write_article(f"a{number:02}.md", title=f"A long enough title number {number}")
-    ingest()
+    write_long_homepage(write_article, ingest)
     server = live_server()
     general = count_contexts(server)
     url = f"http://{server.address}/graphql"
