@@ -3,8 +3,9 @@
 `articleEvents(filter, since)` is fed by the process's `ChangeBroker` in batches. For each batch
 one reader job reads the changed articles as they are now and (with a filter) which of them
 match it: a single SQL check per batch, not per event. A subscription that selects no `article`
-and has no filter reads nothing: its events come from the change feed alone. Every event then gets a fresh `Loaders`
-(a subscription's context outlives its events, and cached nested rows would go stale).
+and has no filter reads nothing: its events come from the change feed alone. Every event then
+gets a fresh `Loaders` (a subscription's context outlives its events, and cached nested rows
+would go stale).
 
 Filter semantics, chosen for a frontend that keeps a filtered list up to date:
 - CREATED/UPDATED are sent when the article matches the filter *now* (events replayed with
