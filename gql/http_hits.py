@@ -38,6 +38,7 @@ from newsgraph.gql.response_cache import RequestKey, ResponseCache
 
 MAX_QUERY_STRING = 16_384  # longer query strings always take the general path
 DEFAULT_ENTRIES = 4_096
+DEFAULT_BYTES = 8 << 20  # query strings and canonical variables remembered, at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +48,13 @@ class KnownRequest:
 
 
 class RawRequests:
-    """What raw GET query strings mean, per media type: a bounded LRU."""
+    """What raw GET query strings mean, per media type: an LRU bounded in entries and bytes
+    (a client sending ever new query strings costs at most `max_bytes`, then evicts itself)."""
 
-    def __init__(self, entries: int = DEFAULT_ENTRIES) -> None:
+    def __init__(self, entries: int = DEFAULT_ENTRIES, max_bytes: int = DEFAULT_BYTES) -> None:
         self.entries = entries
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self._known: OrderedDict[tuple[bytes, str], KnownRequest] = OrderedDict()
 
     def remember(self, query_string: bytes, key: RequestKey) -> None:
@@ -61,11 +65,20 @@ class RawRequests:
             self._known.move_to_end(name)
             return
         self._known[name] = KnownRequest(key, key.digest)
-        if len(self._known) > self.entries:
-            self._known.popitem(last=False)
+        self.bytes += _size(name, key)
+        while len(self._known) > self.entries or self.bytes > self.max_bytes:
+            (old_string, old_media), old = self._known.popitem(last=False)
+            self.bytes -= _size((old_string, old_media), old.key)
 
     def recall(self, query_string: bytes, media_type: str) -> KnownRequest | None:
         return self._known.get((query_string, media_type))
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+
+def _size(name: tuple[bytes, str], key: RequestKey) -> int:
+    return len(name[0]) + len(key.variables) + len(key.operation_name or "") + 200
 
 
 @dataclass(frozen=True, slots=True)

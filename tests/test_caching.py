@@ -14,6 +14,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from newsgraph.gql.http import GraphQLHTTP
+from newsgraph.gql.http_hits import RawRequests
+from newsgraph.gql.http_request import JSON
+from newsgraph.gql.response_cache import RequestKey
 
 if TYPE_CHECKING:
     from tests.live_fixtures import LiveApp
@@ -354,3 +357,18 @@ def test_a_get_with_a_body_or_an_unservable_accept_takes_the_general_path(
         assert big.status_code == 413
         refused = client.get(url, params={"query": HOMEPAGE}, headers={"accept": "text/csv"})
         assert refused.status_code == 406
+
+
+def test_remembered_query_strings_are_bounded_in_entries_and_bytes() -> None:
+    requests = RawRequests(entries=3, max_bytes=10_000)
+    keys = [RequestKey.of("{ articles { totalCount } }", None, {"n": n}, JSON) for n in range(5)]
+    for number, key in enumerate(keys):
+        requests.remember(f"query=q&n={number}".encode(), key)
+    assert len(requests) == 3
+    assert requests.recall(b"query=q&n=0", JSON) is None  # the oldest went first
+    assert requests.recall(b"query=q&n=4", JSON) is not None
+    big = RawRequests(entries=100, max_bytes=3_000)
+    for number in range(10):
+        big.remember(b"x" * 1_000 + str(number).encode(), keys[0])
+    assert big.bytes <= 3_000 and 0 < len(big) < 10
+    assert big.recall(b"x" * 1_000 + b"9", JSON) is not None
