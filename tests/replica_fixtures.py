@@ -74,7 +74,7 @@ class Replica:
 
     def wait_ready(self, timeout: float = TIMEOUT) -> None:
         def ready() -> bool:
-            assert self.child.poll() is None, self.child.communicate()[1]
+            assert self.child.poll() is None, log_of(self.child)
             response = self.get("/readyz")
             return response is not None and response.status_code == 200
 
@@ -118,11 +118,16 @@ class Cluster:
     writer: subprocess.Popen[str] | None = None
 
     def _start(self, *args: str) -> subprocess.Popen[str]:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "newsgraph", *args, "--log-level", "warning"],
-            cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env=self.env,
-        )  # fmt: skip
+        """A child whose output goes to a file: a pipe nobody reads while the test runs fills
+        up (Litestream's retries during a store outage are enough) and then blocks the child's
+        next log line, event loop and all."""
+        log = self.root / f"child-{len(self.children)}-{args[0]}.log"
+        with log.open("w") as output:
+            child = subprocess.Popen(
+                [sys.executable, "-m", "newsgraph", *args, "--log-level", "warning"],
+                cwd=self.root, stdout=output, stderr=subprocess.STDOUT, text=True, env=self.env,
+            )  # fmt: skip
+        _LOGS[child.pid] = log
         self.children.append(child)
         return child
 
@@ -143,8 +148,8 @@ class Cluster:
     def stop_writer(self) -> None:
         assert self.writer is not None
         self.writer.send_signal(signal.SIGTERM)
-        _out, err = self.writer.communicate(timeout=TIMEOUT)
-        assert self.writer.returncode == 0, err
+        self.writer.wait(timeout=TIMEOUT)
+        assert self.writer.returncode == 0, log_of(self.writer)
 
     def start_replica(self, name: str, *extra: str) -> Replica:
         """Start a replica and wait until it listens (another port if a free one was taken).
@@ -164,8 +169,8 @@ class Cluster:
             until(lambda r=replica: r.child.poll() is not None or r.get("/healthz"), "listening")
             if child.poll() is None:
                 return replica
-            _out, err = child.communicate()
-            assert "address already in use" in err, err
+            child.wait()
+            assert "address already in use" in log_of(child), log_of(child)
         pytest.fail("no free port for a replica after 5 attempts")
 
     until = staticmethod(until)
@@ -176,13 +181,21 @@ class Cluster:
             if child.poll() is None:
                 child.terminate()
             try:
-                _out, err = child.communicate(timeout=TIMEOUT)
+                child.wait(timeout=TIMEOUT)
             except subprocess.TimeoutExpired:
                 child.kill()
-                _out, err = child.communicate()
+                child.wait()
             command = child.args if isinstance(child.args, list) else [child.args]
             print(f"--- {' '.join(map(str, command[2:4]))} (exit {child.returncode}) ---")
-            print((err or "")[-4000:])
+            print(log_of(child)[-4000:])
+
+
+_LOGS: dict[int, Path] = {}  # each child's log file, by pid
+
+
+def log_of(child: subprocess.Popen[str]) -> str:
+    log = _LOGS.get(child.pid)
+    return log.read_text(errors="replace") if log is not None and log.exists() else ""
 
 
 class Partition:
