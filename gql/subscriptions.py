@@ -38,6 +38,7 @@ from newsgraph.db.changes import ChangeRow
 from newsgraph.db.filters import ArticleFilterSpec
 from newsgraph.db.live import matching_article_ids
 from newsgraph.gql.broker import ChangeBroker
+from newsgraph.gql.broker import Subscription as FeedSubscription
 from newsgraph.gql.content_events import (
     ContentEvent,
     content_event,
@@ -160,17 +161,22 @@ def _event(row: ChangeRow, article: ArticleNode | None, kind: str | None = None)
 async def _article_events(
     info: Info, filter: ArticleFilter | None = None, since: str | None = None
 ) -> AsyncGenerator[ArticleEvent, None]:
-    broker = _broker(info)
     spec = filter_spec(filter)
+    subscription = await _open(info, since)
+    return _deliver(info, subscription.batches(), spec)
+
+
+async def _open(info: Info, since: str | None) -> FeedSubscription:
+    """This subscription's place in the change feed, from `since` or from now."""
+    broker = _broker(info)
     after = None if since is None else decode_change_cursor(since)
     try:
-        subscription = await broker.open(after, on_fail=partial(_close_connection, info))
+        return await broker.open(after, on_fail=partial(_close_connection, info))
     except CursorError as error:
         kind = CursorExpired if isinstance(error, FeedCursorExpired) else BadArgument
         raise kind(f"`since`: {error}") from None
     except BrokerClosed:
         raise ApiError("the server is shutting down; reconnect shortly") from None
-    return _deliver(info, subscription.batches(), spec)
 
 
 SENT_PATHS_KEPT = 10_000
@@ -255,16 +261,8 @@ async def _deliver(
 async def _content_events(
     info: Info, collections: list[ContentCollection] | None = None, since: str | None = None
 ) -> AsyncGenerator[ContentEvent, None]:
-    broker = _broker(info)
     wanted = frozenset(c.value for c in collections or ContentCollection)
-    after = None if since is None else decode_change_cursor(since)
-    try:
-        subscription = await broker.open(after, on_fail=partial(_close_connection, info))
-    except CursorError as error:
-        kind = CursorExpired if isinstance(error, FeedCursorExpired) else BadArgument
-        raise kind(f"`since`: {error}") from None
-    except BrokerClosed:
-        raise ApiError("the server is shutting down; reconnect shortly") from None
+    subscription = await _open(info, since)
     return _deliver_content(info, subscription.batches(), wanted)
 
 
