@@ -166,19 +166,13 @@ async def answer(
         stored = await cache.shared(flight)  # another request is executing it right now
         if stored is None:
             return False  # its answer could not be shared (an error): the general path runs
-    body = stored.body
+    body, encoding = stored.body, []
+    if hit.gzip and stored.gzipped is not None:
+        body, encoding = stored.gzipped, [(b"content-encoding", b"gzip")]
     headers = [
         (b"content-length", str(len(body)).encode()),
         (b"content-type", hit.media_type.encode()),
-    ]
-    if hit.gzip and stored.gzipped is not None:
-        body = stored.gzipped
-        headers = [
-            (b"content-length", str(len(body)).encode()),
-            (b"content-type", hit.media_type.encode()),
-            (b"content-encoding", b"gzip"),
-        ]
-    headers += [
+        *encoding,
         (b"vary", VARY.encode()), (b"etag", tag.encode()),
         (b"cache-control", cache_control.encode()), (b"x-request-id", request_id),
     ]  # fmt: skip
