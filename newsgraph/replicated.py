@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, Protocol
@@ -23,6 +24,7 @@ from newsgraph.metrics import Metrics
 from newsgraph.replication import Follower, Replicator
 
 POLL_INTERVAL = 0.05
+log = logging.getLogger(__name__)
 
 
 class Replication(Protocol):
@@ -86,6 +88,8 @@ async def following(
     async def advanced() -> bool:
         if not await asyncio.to_thread(follower.poll):
             return False
+        # One line per advance, as the writer logs one per commit: the two logs line up.
+        log.info("replication: local copy advanced to txid %s", follower.txid)
         pool.refresh()
         for broker in brokers:
             broker.refresh()

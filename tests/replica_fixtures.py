@@ -124,7 +124,7 @@ class Cluster:
         log = self.root / f"child-{len(self.children)}-{args[0]}.log"
         with log.open("w") as output:
             child = subprocess.Popen(
-                [sys.executable, "-m", "newsgraph", *args, "--log-level", "warning"],
+                [sys.executable, "-m", "newsgraph", *args, "--log-level", "info"],
                 cwd=self.root, stdout=output, stderr=subprocess.STDOUT, text=True, env=self.env,
             )  # fmt: skip
         _LOGS[child.pid] = log
@@ -217,7 +217,8 @@ class Partition:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
         listener.listen()
-        self._listener = listener
+        with self._lock:
+            self._listener = listener
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
     def cut(self) -> None:
@@ -238,6 +239,10 @@ class Partition:
                 return  # cut
             upstream = socket.create_connection(("127.0.0.1", self.target_port))
             with self._lock:
+                if self._listener is not listener:  # cut while this one was being connected
+                    client.close()
+                    upstream.close()
+                    return
                 self._sockets.update((client, upstream))
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=_pump, args=(source, sink), daemon=True).start()
