@@ -26,6 +26,14 @@ class MaskInternalErrors(MaskErrors):
     def __init__(self) -> None:
         super().__init__(should_mask_error=should_mask)
 
+    def _process_result(self, result: object) -> None:
+        """Strawberry tests `result` with `isinstance` against a runtime-checkable Protocol,
+        ~18 us on Python 3.11, paid by every operation and by every subscription event (a
+        10,000-file burst sends 10,000). Reading the attribute is the same test, ~0.1 us."""
+        errors = getattr(result, "errors", None)
+        if errors:
+            setattr(result, "errors", self._process_errors(errors))  # noqa: B010
+
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         request_id = str(getattr(self.execution_context.context, "request_id", "") or "-")
         return masked(error, request_id)
