@@ -38,6 +38,14 @@ log = logging.getLogger(__name__)
 
 OnCommit = Callable[[BatchResult], None]
 
+# While events keep coming (a sync tool or `git pull` writing thousands of files, a file
+# appended to without pause) the quiet period never arrives; the paths dirty for this long are
+# taken anyway. Files still being written are not: triage defers them. At 1 s, a 10,000-file
+# burst waited that second with the parse pool idle, and the larger first round let the files
+# found by walking new folders be looked at twice; at 250 ms the burst under `serve --workers 2`
+# went from 0.75 to 0.92 of a cold ingest's rate (mean of four paired runs each).
+MAX_DELAY_MS = 250
+
 
 @dataclass(frozen=True)
 class WatcherStatus:
@@ -70,7 +78,7 @@ class Watcher:
         debounce_ms: int = 50,
         poll_interval: float = 1.0,
         root_check_interval: float = 0.5,
-        max_delay_ms: int = 1000,
+        max_delay_ms: int = MAX_DELAY_MS,
         open_write_timeout: float = 2.0,
         on_commit: OnCommit | None = None,
     ) -> None:

@@ -177,6 +177,41 @@ def test_burst_of_2000_files_is_committed_in_batches(
     assert len(commits.batches) < 100, "a burst must be committed in batches, not file by file"
 
 
+def test_a_file_lands_while_a_stream_of_events_goes_on(
+    start_watcher: StartWatcher, content_dir: Path, write_article: WriteArticle, query: Query
+) -> None:
+    """The quiet period never comes while another file is rewritten every 10 ms; the article
+    must not wait for the stream to end (the watcher takes what is dirty after a bound)."""
+    start_watcher(debounce_ms=50)
+    noise = content_dir / "2024-03-01-ticker.md"
+    text = article_text(title="Ticker", webUrl="https://example.com/ticker")
+    stop = threading.Event()
+    landed = threading.Event()
+
+    def stream() -> None:
+        deadline = time.monotonic() + 30
+        while not stop.is_set() and time.monotonic() < deadline:
+            noise.write_text(text, encoding="utf-8")
+            stop.wait(0.01)
+
+    streamer = threading.Thread(target=stream, daemon=True)
+    streamer.start()
+    try:
+        time.sleep(0.2)  # the stream is under way before the article arrives (the scenario)
+        write_article(title="Amid the stream")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and streamer.is_alive():
+            if titles(query).get(NEWS) == "Amid the stream":
+                landed.set()
+                break
+            time.sleep(0.01)
+        assert streamer.is_alive(), "the stream ended before the check was done"
+    finally:
+        stop.set()
+        streamer.join()
+    assert landed.is_set(), "the article waited for the stream of events to end"
+
+
 def test_half_written_file_is_never_ingested_half(
     start_watcher: StartWatcher,
     content_dir: Path,
