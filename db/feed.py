@@ -116,8 +116,12 @@ class FeedTailer:
 
     async def _run(self) -> None:
         while True:
+            # `asyncio.timeout`, not `wait_for`: on Python 3.11, `wait_for` swallows a cancel
+            # that arrives while the wake-up it waits for has just fired, so `stop()` waited
+            # forever for a task that went on polling (a server hung at SIGTERM after a burst).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                async with asyncio.timeout(self.poll_interval):
+                    await self._wake.wait()
             woken = self._wake.is_set()
             self._wake.clear()
             try:

@@ -80,3 +80,28 @@ def test_rows_pruned_between_the_check_and_the_first_page_are_detected(tmp_path:
             await broker.stop()
 
     asyncio.run(replay())
+
+
+@pytest.mark.parametrize("turns", range(8))
+def test_stop_returns_when_a_commit_signal_lands_at_the_same_moment(
+    tmp_path: Path, turns: int
+) -> None:
+    """A commit's wake-up and the shutdown's cancel, a few loop turns apart (every spacing in
+    `turns`): on Python 3.11 `asyncio.wait_for` swallowed the cancel in some of them and the
+    server hung at SIGTERM after a burst."""
+    db_path = tmp_path / "store.db"
+    _append_changes(db_path, 1)
+
+    async def notify_then_stop() -> bool:
+        broker = ChangeBroker(db_path, poll_interval=30.0)  # only the wake-up can end a wait
+        await broker.start()
+        for _ in range(3):
+            await asyncio.sleep(0)  # the tailer is waiting for a wake-up
+        broker.notify()
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        stopping = asyncio.ensure_future(broker.stop())
+        done, _ = await asyncio.wait({stopping}, timeout=5.0)
+        return bool(done)
+
+    assert asyncio.run(notify_then_stop()), "ChangeBroker.stop() never returned"
