@@ -17,6 +17,11 @@ Write = Callable[..., Path]
 Sockets = Callable[..., "GqlSocket"]
 TIMEOUT = 30.0
 OUTAGE = 10.0
+# After an outage Litestream's S3 client is still waiting out its retry backoff (the AWS SDK's
+# standard retryer, 10 attempts, up to 20 s apart): first the writer's upload, then the
+# replica's next poll. Catching up took 14 to 18 s after the heal here, and can take ~40 s;
+# a 30 s wait made this test fail now and then with the replica catching up just after it.
+CATCH_UP = 2 * 20.0 + 20.0
 
 
 def test_articles_reach_two_replicas_through_s3(
@@ -34,7 +39,7 @@ def test_articles_reach_two_replicas_through_s3(
     cluster.until(lambda: a.article_count() == 1 and b.article_count() == 1, "the first article")
     write_article("second.md", title="Second")
     for client in (on_a, on_b):
-        [event] = client.events(1, timeout=TIMEOUT)
+        [event] = client.events(1, timeout=CATCH_UP)
         assert (event["path"], event["article"]["title"]) == ("second.md", "Second")
 
 
@@ -61,6 +66,6 @@ def test_replicas_serve_their_last_state_while_the_store_is_down_then_catch_up(
     assert a.article_count() == 1  # still serving the last state it has
     time.sleep(max(0.0, OUTAGE - (time.monotonic() - down_since)))  # the outage lasts 10 s
     store.network.heal()
-    [event] = client.events(1, timeout=TIMEOUT)
+    [event] = client.events(1, timeout=CATCH_UP)
     assert event["path"] == "during.md"
     cluster.until(lambda: a.readyz()["replication"]["lag_seconds"] == 0, "the lag to clear")
