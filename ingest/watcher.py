@@ -138,6 +138,8 @@ class Watcher:
         pending = len(self.dirty) + len(self._deferred)
         if pending:
             log.info("watcher: stopped with %d paths pending; the next start reconciles", pending)
+        else:
+            log.info("watcher: stopped")  # each shutdown step shows in the log
 
     def __enter__(self) -> Watcher:
         self.start()

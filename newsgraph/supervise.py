@@ -124,6 +124,7 @@ class Supervisor:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        log.info("replication: %s stopped", self.name)  # each shutdown step shows in the log
 
     @property
     def pid(self) -> int | None:
