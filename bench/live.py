@@ -187,16 +187,18 @@ async def measure(port: int, content: Path, staged: Path, drops: list[str], burs
         for rel in burst:
             (content / rel).parent.mkdir(parents=True, exist_ok=True)
         poller = await CountPoller.open(port)
-        start = time.perf_counter()
-        for rel in burst:
-            os.replace(staged / "burst" / rel, content / rel)
-        target = before + expected_burst
-        while await poller.count() < target:
-            if time.perf_counter() - start > timeout:
-                raise TimeoutError(f"burst not queryable after {timeout} s")
-            await asyncio.sleep(0.02)
-        burst_seconds = time.perf_counter() - start
-        poller.close()
+        try:
+            start = time.perf_counter()
+            for rel in burst:
+                os.replace(staged / "burst" / rel, content / rel)
+            target = before + expected_burst
+            while await poller.count() < target:
+                if time.perf_counter() - start > timeout:
+                    raise TimeoutError(f"burst not queryable after {timeout} s")
+                await asyncio.sleep(0.02)
+            burst_seconds = time.perf_counter() - start
+        finally:
+            poller.close()  # an open connection would hold up the server's graceful stop
         # Every burst event must reach the subscriber too (not just be queryable).
         deadline = time.perf_counter() + timeout
         while events.count - len(drops) < expected_burst and time.perf_counter() < deadline:
