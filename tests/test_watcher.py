@@ -186,7 +186,7 @@ def test_a_file_lands_while_a_stream_of_events_goes_on(
     noise = content_dir / "2024-03-01-ticker.md"
     text = article_text(title="Ticker", webUrl="https://example.com/ticker")
     stop = threading.Event()
-    landed = threading.Event()
+    landed = False
 
     def stream() -> None:
         deadline = time.monotonic() + 30
@@ -202,14 +202,14 @@ def test_a_file_lands_while_a_stream_of_events_goes_on(
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and streamer.is_alive():
             if titles(query).get(NEWS) == "Amid the stream":
-                landed.set()
+                landed = True
                 break
             time.sleep(0.01)
         assert streamer.is_alive(), "the stream ended before the check was done"
     finally:
         stop.set()
         streamer.join()
-    assert landed.is_set(), "the article waited for the stream of events to end"
+    assert landed, "the article waited for the stream of events to end"
 
 
 def test_half_written_file_is_never_ingested_half(
